@@ -1,0 +1,203 @@
+"""The scene schema: what sounds, when, and where (pydantic 2, validated at the boundary).
+
+Conventions (DESIGN.md): azimuth in degrees, (-180, 180], 0 = ahead, +90 = left; elevation in
+degrees, [-90, 90], +90 = up; distance in metres from the head centre; times in seconds, `start`
+absolute in the scene, keyframe times relative to the event's start.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from pathlib import Path
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+
+SAMPLE_RATES = (16000, 22050, 24000, 32000, 44100, 48000)
+MAX_EVENTS = 64
+MAX_EVENT_DURATION = 60.0
+MAX_SCENE_DURATION = 600.0
+MAX_DISTANCE = 100.0
+
+SampleRate = Literal[16000, 22050, 24000, 32000, 44100, 48000]
+
+
+class SceneError(ValueError):
+    """A scene that breaks the schema; the message names the field and the allowed range."""
+
+
+def wrap_azimuth(azimuth: float) -> float:
+    """Wrap an angle in degrees into (-180, 180]."""
+    wrapped = math.fmod(azimuth + 180.0, 360.0)
+    if wrapped < 0:
+        wrapped += 360.0
+    wrapped -= 180.0
+    return 180.0 if wrapped == -180.0 else wrapped + 0.0
+
+
+class _Model(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True, allow_inf_nan=False)
+
+
+class Position(_Model):
+    """A direction and distance relative to the listener's head centre."""
+
+    azimuth: float = Field(0.0, description="degrees, (-180, 180]; 0 = ahead, +90 = left, 180 = behind")
+    elevation: float = Field(0.0, ge=-90.0, le=90.0, description="degrees, [-90, 90]; +90 = straight up")
+    distance: float = Field(1.5, gt=0.0, le=MAX_DISTANCE, description="metres from the head centre, (0, 100]")
+
+    @field_validator("azimuth")
+    @classmethod
+    def _wrap(cls, value: float) -> float:
+        return wrap_azimuth(value)
+
+
+class Keyframe(_Model):
+    """A waypoint of a moving source: where it is `time` seconds after its event starts."""
+
+    time: float = Field(gt=0.0, description="seconds after the event's start, > 0 (the event's position is time 0)")
+    position: Position
+
+
+class Generation(_Model):
+    """Which backend made an event's mono clip, with which seed (filled in by rendering)."""
+
+    backend: str = Field(min_length=1, max_length=64)
+    seed: int = Field(ge=0, lt=2**63)
+    detail: dict[str, str | float | int] = Field(default_factory=dict, description="backend-specific record, e.g. a library file and match score")
+
+
+class SoundEvent(_Model):
+    """One sound: what it is (a prompt that only describes the sound), when, and where."""
+
+    id: str = Field(pattern=r"^[A-Za-z0-9_-]{1,64}$", description="unique within the scene; letters, digits, '_' and '-'")
+    description: str = Field(min_length=1, max_length=300, description="what sounds, e.g. 'a dog barks'")
+    start: float = Field(0.0, ge=0.0, le=MAX_SCENE_DURATION, description="seconds from the scene's start")
+    duration: float = Field(gt=0.0, le=MAX_EVENT_DURATION, description="seconds, (0, 60]")
+    position: Position = Field(default_factory=Position, description="where the source is at the event's start")
+    gain_db: float = Field(0.0, ge=-60.0, le=24.0, description="level offset in dB, [-60, 24]")
+    trajectory: list[Keyframe] | None = Field(None, description="later waypoints; the source moves linearly between them")
+    generation: Generation | None = None
+
+    @model_validator(mode="after")
+    def _check_trajectory(self) -> "SoundEvent":
+        if self.trajectory is None:
+            return self
+        if not self.trajectory:
+            raise ValueError("trajectory must hold at least one keyframe, or be null")
+        times = [k.time for k in self.trajectory]
+        if any(b <= a for a, b in zip(times, times[1:])):
+            raise ValueError(f"trajectory key times must increase strictly, got {times}")
+        if times[-1] > self.duration + 1e-9:
+            raise ValueError(f"trajectory key time {times[-1]} s lies beyond the event's duration {self.duration} s")
+        return self
+
+    @property
+    def end(self) -> float:
+        return self.start + self.duration
+
+    @property
+    def moves(self) -> bool:
+        return bool(self.trajectory)
+
+    def path(self) -> tuple[list[float], list[Position]]:
+        """Key times (s, relative to the start) and positions, the start position first."""
+        keys = self.trajectory or []
+        return [0.0] + [k.time for k in keys], [self.position] + [k.position for k in keys]
+
+
+class Room(_Model):
+    """A shoebox room around the listener, who stands at its centre."""
+
+    dimensions: tuple[float, float, float] = Field(description="x (front), y (left), z (up) in metres, each in [1.5, 200]")
+    rt60: float = Field(gt=0.0, le=10.0, description="reverberation time in seconds, (0, 10]")
+
+    @field_validator("dimensions")
+    @classmethod
+    def _check_dimensions(cls, value: tuple[float, float, float]) -> tuple[float, float, float]:
+        for size in value:
+            if not 1.5 <= size <= 200.0:
+                raise ValueError(f"each room dimension must be in [1.5, 200] m, got {size}")
+        return value
+
+
+class Scene(_Model):
+    """A whole scene: events, an optional room, the output rate and an optional fixed length."""
+
+    version: Literal[1] = 1
+    text: str | None = Field(None, max_length=4000, description="the description the scene was planned from")
+    events: list[SoundEvent] = Field(min_length=1, max_length=MAX_EVENTS)
+    room: Room | None = None
+    sample_rate: SampleRate = 44100
+    duration: float | None = Field(None, gt=0.0, le=MAX_SCENE_DURATION, description="seconds; default: until the last event ends")
+    seed: int = Field(0, ge=0, lt=2**63, description="scene seed; an event without its own seed derives one from it")
+
+    @model_validator(mode="after")
+    def _check_events(self) -> "Scene":
+        ids = [e.id for e in self.events]
+        duplicates = sorted({i for i in ids if ids.count(i) > 1})
+        if duplicates:
+            raise ValueError(f"event ids must be unique, repeated: {', '.join(duplicates)}")
+        if self.duration is not None:
+            for event in self.events:
+                if event.start >= self.duration:
+                    raise ValueError(f"event '{event.id}' starts at {event.start} s, at or after the scene's end ({self.duration} s)")
+        return self
+
+    @property
+    def end(self) -> float:
+        """Length of the scene in seconds."""
+        return self.duration if self.duration is not None else max(e.end for e in self.events)
+
+    def event(self, event_id: str) -> SoundEvent:
+        for event in self.events:
+            if event.id == event_id:
+                return event
+        raise KeyError(event_id)
+
+    def to_json(self) -> str:
+        return self.model_dump_json(indent=2, exclude_none=True)
+
+    @classmethod
+    def from_json(cls, text: str) -> "Scene":
+        """Parse and validate a scene; raises SceneError with a one-line message."""
+        try:
+            return cls.model_validate_json(text)
+        except ValidationError as err:
+            raise SceneError(describe_validation_error(err)) from None
+
+    @classmethod
+    def from_dict(cls, data: Any) -> "Scene":
+        try:
+            return cls.model_validate(data)
+        except ValidationError as err:
+            raise SceneError(describe_validation_error(err)) from None
+
+    @classmethod
+    def load(cls, path: str | Path) -> "Scene":
+        path = Path(path)
+        try:
+            text = path.read_text(encoding="utf-8")
+        except (OSError, UnicodeDecodeError) as err:
+            raise SceneError(f"cannot read scene file {path}: {err}") from None
+        try:
+            return cls.from_json(text)
+        except SceneError as err:
+            raise SceneError(f"{path}: {err}") from None
+
+
+def describe_validation_error(err: ValidationError) -> str:
+    """The first problem of a pydantic error as one line: 'events.0.duration: ...'."""
+    first = err.errors()[0]
+    where = ".".join(str(part) for part in first["loc"]) or "scene"
+    message = first["msg"].removeprefix("Value error, ")
+    if first["type"] == "json_invalid":
+        return f"invalid JSON: {first.get('ctx', {}).get('error', message)}"
+    extra = f" (and {err.error_count() - 1} more)" if err.error_count() > 1 else ""
+    return f"{where}: {message}{extra}"
+
+
+def json_schema() -> str:
+    """The scene file's JSON Schema."""
+    return json.dumps(Scene.model_json_schema(), indent=2)

@@ -1,0 +1,67 @@
+"""Temporal relations between events resolved to absolute start times through a networkx graph.
+
+Both planners speak this one language, so "A, then B while C" means the same to each of them.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Literal
+
+import networkx as nx
+
+RelationKind = Literal["at", "after", "with"]
+
+
+class TimelineError(ValueError):
+    """Relations that cannot form one timeline (unknown anchor, cycle, negative start)."""
+
+
+@dataclass(frozen=True)
+class Relation:
+    """When `event` starts: `at` offset s; `after` anchor ends + offset s; `with` anchor starts + offset s."""
+
+    event: str
+    kind: RelationKind
+    anchor: str | None = None
+    offset: float = 0.0
+
+
+def resolve_starts(durations: dict[str, float], relations: list[Relation]) -> dict[str, float]:
+    """Absolute start (s) of every event; an event with no relation starts at 0."""
+    graph = nx.DiGraph()
+    graph.add_nodes_from(durations)
+    rule: dict[str, Relation] = {}
+    for relation in relations:
+        if relation.event not in durations:
+            raise TimelineError(f"relation names unknown event '{relation.event}'")
+        if relation.event in rule:
+            raise TimelineError(f"event '{relation.event}' has more than one start relation")
+        if relation.kind == "at":
+            if relation.anchor is not None:
+                raise TimelineError(f"'at' relation of '{relation.event}' takes no anchor")
+        else:
+            if relation.anchor not in durations:
+                raise TimelineError(f"event '{relation.event}' is placed relative to unknown event '{relation.anchor}'")
+            graph.add_edge(relation.anchor, relation.event)
+        rule[relation.event] = relation
+    try:
+        order = list(nx.topological_sort(graph))
+    except nx.NetworkXUnfeasible:
+        cycle = " -> ".join(a for a, _ in nx.find_cycle(graph))
+        raise TimelineError(f"timing relations form a cycle: {cycle}") from None
+    starts: dict[str, float] = {}
+    for event in order:
+        relation = rule.get(event)
+        if relation is None:
+            start = 0.0
+        elif relation.kind == "at":
+            start = relation.offset
+        elif relation.kind == "after":
+            start = starts[relation.anchor] + durations[relation.anchor] + relation.offset
+        else:
+            start = starts[relation.anchor] + relation.offset
+        if start < 0:
+            raise TimelineError(f"event '{event}' would start at {start:.3f} s, before the scene begins")
+        starts[event] = start
+    return starts
