@@ -122,6 +122,14 @@ class Room(_Model):
         return value
 
 
+class RenderSettings(_Model):
+    """How a scene was spatialised and levelled; recorded so a scene file re-renders identically."""
+
+    renderer: str = Field("hrtf", pattern=r"^[a-z0-9_]{1,32}$", description="binaural renderer: hrtf, foa or nfs")
+    hrtf: str | None = Field(None, max_length=4096, description="SOFA file for hrtf/foa; null = MIT KEMAR")
+    loudness: float = Field(-20.0, ge=-60.0, le=-5.0, description="integrated loudness target of the binaural mix, LUFS")
+
+
 class Scene(_Model):
     """A whole scene: events, an optional room, the output rate and an optional fixed length."""
 
@@ -132,6 +140,7 @@ class Scene(_Model):
     sample_rate: SampleRate = 44100
     duration: float | None = Field(None, gt=0.0, le=MAX_SCENE_DURATION, description="seconds; default: until the last event ends")
     seed: int = Field(0, ge=0, lt=2**63, description="scene seed; an event without its own seed derives one from it")
+    render: RenderSettings | None = None
 
     @model_validator(mode="after")
     def _check_events(self) -> "Scene":

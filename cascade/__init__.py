@@ -1,0 +1,40 @@
+"""Text or a JSON scene in, binaural and first-order ambisonics (AmbiX) audio out.
+
+    import cascade
+    scene = cascade.plan_scene("a dog barks behind, then a bird on the right")
+    result = cascade.render_scene(scene, seed=0)
+    result.save("scene.wav")               # binaural; format="foa" for the AmbiX file
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+from cascade.scene import Keyframe, Position, Room, Scene, SceneError, SoundEvent
+
+if TYPE_CHECKING:
+    from cascade.result import RenderResult
+
+__all__ = ["Keyframe", "Position", "RenderResult", "Room", "Scene", "SceneError", "SoundEvent", "plan_scene", "render_scene"]
+
+
+def plan_scene(text: str, planner: str = "rules", **options: Any) -> Scene:
+    """Plan a Scene from text with the named planner ("rules" offline, "openai" for any OpenAI-compatible API)."""
+    from cascade.pipeline import plan_scene as plan
+
+    return plan(text, planner, **options)
+
+
+def render_scene(source: "Scene | str", **options: Any) -> "RenderResult":
+    """Render a Scene, a scene file path or a text; see cascade.pipeline.render_scene for the options."""
+    from cascade.pipeline import render_scene as render
+
+    return render(source, **options)
+
+
+def __getattr__(name: str) -> Any:
+    if name == "RenderResult":
+        from cascade.result import RenderResult
+
+        return RenderResult
+    raise AttributeError(f"module 'cascade' has no attribute {name!r}")

@@ -1,0 +1,22 @@
+#!/usr/bin/env bash
+# Set up a fresh machine: system library for slab's KEMAR, a venv in .venv, the CPU build of torch
+# first (so nothing pulls a CUDA build), then the project. `setup.sh test` adds what the tests need.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+if ! ldconfig -p 2>/dev/null | grep -q libportaudio; then
+    if [ "$(id -u)" = 0 ]; then
+        apt-get update -qq && apt-get install -y -qq libportaudio2 espeak-ng >/dev/null
+    else
+        echo "setup: install the Debian package libportaudio2 (sudo apt-get install libportaudio2) for the bundled MIT KEMAR HRTF" >&2
+    fi
+fi
+
+python3 -m venv .venv
+.venv/bin/python -m pip install -q --upgrade pip
+.venv/bin/python -m pip install -q torch==2.13.0
+extras="llm,library"
+if [ "${1:-}" = "test" ]; then
+    extras="llm,tangoflux,library,dev"
+fi
+.venv/bin/python -m pip install -q -c constraints.txt -e ".[${extras}]"

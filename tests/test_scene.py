@@ -1,0 +1,107 @@
+"""Scene schema: conventions, validation at the boundary, lossless JSON round trip."""
+
+import json
+
+import pytest
+
+from cascade.scene import Keyframe, Position, Room, Scene, SceneError, SoundEvent, json_schema, wrap_azimuth
+
+
+def _event(**fields):
+    base = {"id": "dog", "description": "a dog barks", "start": 0.0, "duration": 2.0}
+    base.update(fields)
+    return base
+
+
+@pytest.mark.parametrize("given, wrapped", [(180, 180), (-180, 180), (270, -90), (-270, 90), (540, 180), (-190, 170), (360, 0), (90, 90)])
+def test_azimuth_wraps_into_half_open_range(given, wrapped):
+    assert wrap_azimuth(given) == pytest.approx(wrapped)
+    assert Position(azimuth=given).azimuth == pytest.approx(wrapped)
+
+
+@pytest.mark.parametrize("field, value, words", [
+    ("elevation", 91, "elevation"), ("elevation", -90.5, "elevation"), ("distance", 0, "distance"),
+    ("distance", 100.1, "distance"), ("azimuth", float("nan"), "azimuth"),
+])
+def test_position_out_of_range_is_named(field, value, words):
+    with pytest.raises(SceneError, match=words):
+        Scene.from_dict({"events": [_event(position={field: value})]})
+
+
+@pytest.mark.parametrize("fields, words", [
+    ({"duration": 0}, "duration"), ({"duration": 60.01}, "duration"), ({"start": -0.1}, "start"),
+    ({"id": "../evil"}, "id"), ({"description": ""}, "description"), ({"gain_db": 30}, "gain_db"),
+])
+def test_event_out_of_range_is_named(fields, words):
+    with pytest.raises(SceneError, match=words):
+        Scene.from_dict({"events": [_event(**fields)]})
+
+
+def test_ids_must_be_unique():
+    with pytest.raises(SceneError, match="unique.*dog"):
+        Scene.from_dict({"events": [_event(), _event(start=3)]})
+
+
+def test_at_most_64_events():
+    events = [_event(id=f"e{i}") for i in range(65)]
+    with pytest.raises(SceneError, match="events"):
+        Scene.from_dict({"events": events})
+    assert len(Scene.from_dict({"events": events[:64]}).events) == 64
+
+
+def test_keyframes_must_be_in_time_order_and_within_the_event():
+    moving = lambda times: _event(trajectory=[{"time": t, "position": {"azimuth": -90}} for t in times])
+    assert Scene.from_dict({"events": [moving([1.0, 2.0])]}).events[0].moves
+    with pytest.raises(SceneError, match="increase"):
+        Scene.from_dict({"events": [moving([1.5, 1.0])]})
+    with pytest.raises(SceneError, match="beyond"):
+        Scene.from_dict({"events": [moving([2.5])]})
+    with pytest.raises(SceneError, match="time"):
+        Scene.from_dict({"events": [moving([0.0])]})
+
+
+def test_room_and_rate_ranges():
+    with pytest.raises(SceneError, match="room"):
+        Scene.from_dict({"events": [_event()], "room": {"dimensions": [0.5, 4, 3], "rt60": 0.4}})
+    with pytest.raises(SceneError, match="sample_rate"):
+        Scene.from_dict({"events": [_event()], "sample_rate": 44000})
+
+
+def test_unknown_field_is_refused():
+    with pytest.raises(SceneError, match="colour"):
+        Scene.from_dict({"events": [_event(colour="red")]})
+
+
+def test_invalid_json_is_one_line():
+    with pytest.raises(SceneError) as err:
+        Scene.from_json("{not json")
+    assert "invalid JSON" in str(err.value) and "\n" not in str(err.value)
+
+
+def test_json_round_trip_is_lossless():
+    scene = Scene(
+        text="a dog passes from left to right in a hall",
+        events=[SoundEvent(id="dog", description="a dog barks", start=0.25, duration=3.0,
+                           position=Position(azimuth=90, elevation=-20, distance=2.5), gain_db=-3.5,
+                           trajectory=[Keyframe(time=1.5, position=Position(azimuth=0)), Keyframe(time=3.0, position=Position(azimuth=-90))])],
+        room=Room(dimensions=(20, 15, 8), rt60=1.8), sample_rate=48000, duration=4.0, seed=7)
+    again = Scene.from_json(scene.to_json())
+    assert again == scene
+    assert again.events[0].path()[0] == [0.0, 1.5, 3.0]
+
+
+def test_scene_end_and_start_after_duration():
+    scene = Scene.from_dict({"events": [_event(start=1.0, duration=2.0), _event(id="b", start=0.5, duration=1.0)]})
+    assert scene.end == pytest.approx(3.0)
+    with pytest.raises(SceneError, match="after the scene's end"):
+        Scene.from_dict({"events": [_event(start=5.0)], "duration": 4.0})
+
+
+def test_json_schema_is_valid_json_with_event_fields():
+    schema = json.loads(json_schema())
+    assert "SoundEvent" in schema["$defs"] and "azimuth" in schema["$defs"]["Position"]["properties"]
+
+
+def test_missing_file_is_named(tmp_path):
+    with pytest.raises(SceneError, match="nope.json"):
+        Scene.load(tmp_path / "nope.json")
