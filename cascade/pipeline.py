@@ -192,7 +192,8 @@ class _Run:
             ambix = _add(ambix, foa.encode(mono, rate, source_path, reference_distance=renderer.reference_distance), gain)
         if scene.room is not None:
             tail_binaural, tail_foa = room.late_reverb(mono, rate, scene.room.dimensions, scene.room.rt60,
-                                                       self.generations[event_id].seed)
+                                                       self.generations[event_id].seed, renderer.reference_distance,
+                                                       getattr(renderer, "hrirs", None))
             binaural, ambix = _add(binaural, tail_binaural), _add(ambix, tail_foa)
         self.stems[event_id] = Stem(event_id, event.start, binaural.astype(np.float32), ambix.astype(np.float32), event.gain_db)
 

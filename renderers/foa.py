@@ -1,0 +1,103 @@
+"""First-order ambisonics: exact AmbiX encoding (ACN W, Y, Z, X; SN3D), FuMa conversion, rotation,
+and binaural decoding through virtual loudspeakers."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+from scipy.signal import oaconvolve
+
+from renderers.hrir import HrirSet, unit_vectors
+from renderers.hrtf import load_hrirs
+from renderers.path import SourcePath
+from renderers.propagation import emission_times, propagate
+
+MAX_RE_GAIN = 1 / np.sqrt(3)  # first-order max-rE weight: largest root of the Legendre polynomial P2
+
+
+def encode(mono: np.ndarray, sample_rate: int, path: SourcePath, reference_distance: float = 1.0) -> np.ndarray:
+    """(4, n) float32 AmbiX of `mono` along `path`: W = s, Y = s·sin az·cos el, Z = s·sin el, X = s·cos az·cos el.
+
+    s is `mono` after `propagate` (delay r / c, gain reference_distance / r); a moving source gets
+    its direction per output sample, at the sample's emission time.
+    """
+    signal = propagate(mono, sample_rate, path, reference_distance)
+    if path.moves:
+        times = emission_times(path, np.arange(signal.size) / sample_rate)
+        azimuth, elevation, _ = path.at(np.clip(times, 0.0, None))
+    else:
+        azimuth, elevation = path.azimuth[:1], path.elevation[:1]
+    x, y, z = unit_vectors(azimuth, elevation).T.astype(np.float32)
+    return np.stack([signal, signal * y, signal * z, signal * x]).astype(np.float32)
+
+
+def to_fuma(foa: np.ndarray) -> np.ndarray:
+    """AmbiX (W, Y, Z, X; SN3D) to FuMa (W/√2, X, Y, Z)."""
+    w, y, z, x = foa
+    return np.stack([w / np.sqrt(2), x, y, z]).astype(foa.dtype)
+
+
+def from_fuma(fuma: np.ndarray) -> np.ndarray:
+    """FuMa (W/√2, X, Y, Z) to AmbiX (W, Y, Z, X; SN3D)."""
+    w, x, y, z = fuma
+    return np.stack([w * np.sqrt(2), y, z, x]).astype(fuma.dtype)
+
+
+def rotation_matrix(yaw: float, pitch: float = 0.0, roll: float = 0.0) -> np.ndarray:
+    """3×3 rotation (x front, y left, z up), degrees: roll about x (left side up), then pitch about y
+    (front up), then yaw about z (counter-clockwise seen from above)."""
+    a, b, c = np.radians([yaw, pitch, roll])
+    rz = np.array([[np.cos(a), -np.sin(a), 0], [np.sin(a), np.cos(a), 0], [0, 0, 1]])
+    ry = np.array([[np.cos(b), 0, -np.sin(b)], [0, 1, 0], [np.sin(b), 0, np.cos(b)]])
+    rx = np.array([[1, 0, 0], [0, np.cos(c), -np.sin(c)], [0, np.sin(c), np.cos(c)]])
+    return rz @ ry @ rx
+
+
+def rotate(foa: np.ndarray, yaw: float, pitch: float = 0.0, roll: float = 0.0) -> np.ndarray:
+    """Rotate the sound field (degrees, see `rotation_matrix`): a source at azimuth a ends at a + yaw."""
+    w, y, z, x = foa
+    x, y, z = np.einsum("ij,jn->in", rotation_matrix(yaw, pitch, roll).astype(foa.dtype), np.stack([x, y, z]))
+    return np.stack([w, y, z, x])
+
+
+def icosahedron() -> tuple[np.ndarray, np.ndarray]:
+    """Azimuths and elevations (degrees) of the 12 icosahedron vertices, a spherical 5-design."""
+    phi = (1 + np.sqrt(5)) / 2
+    points = []
+    for a in (-1.0, 1.0):
+        for b in (-phi, phi):
+            points += [(0.0, a, b), (a, b, 0.0), (b, 0.0, a)]
+    x, y, z = np.array(points).T
+    return np.degrees(np.arctan2(y, x)), np.degrees(np.arctan2(z, np.hypot(x, y)))
+
+
+def decoder_filters(hrirs: HrirSet) -> np.ndarray:
+    """(4, 2, taps) filters mapping each AmbiX channel to each ear: the max-rE projection decoder to the
+    icosahedron's virtual loudspeakers folded into their HRIRs (the sum of feeds equals W)."""
+    azimuth, elevation = icosahedron()
+    directions = unit_vectors(azimuth, elevation)
+    x, y, z = directions.T
+    gains = np.stack([np.ones_like(x), 3 * MAX_RE_GAIN * y, 3 * MAX_RE_GAIN * z, 3 * MAX_RE_GAIN * x]) / x.size
+    return np.einsum("cl,let->cet", gains, hrirs.interpolate(azimuth, elevation)).astype(np.float32)
+
+
+def decode_binaural(foa: np.ndarray, sample_rate: int, hrirs: HrirSet) -> np.ndarray:
+    """(2, n + taps - 1) float32 binaural from AmbiX `foa` (4, n) through 12 virtual loudspeakers."""
+    filters = decoder_filters(hrirs.at_rate(sample_rate))
+    foa = np.asarray(foa, dtype=np.float32)
+    return oaconvolve(foa[:, None, :], filters, axes=-1).sum(axis=0).astype(np.float32)
+
+
+class FoaBinauralRenderer:
+    """Binaural through first-order ambisonics: exact AmbiX encoding, then `decode_binaural`."""
+
+    name = "foa"
+
+    def __init__(self, sofa: str | Path | None = None) -> None:
+        self.hrirs = load_hrirs(sofa)
+        self.reference_distance = self.hrirs.distance
+
+    def render(self, mono: np.ndarray, sample_rate: int, path: SourcePath) -> np.ndarray:
+        """(2, n) float32 binaural, n = len(mono) + max propagation delay + taps - 1 (samples)."""
+        return decode_binaural(encode(mono, sample_rate, path, self.reference_distance), sample_rate, self.hrirs)

@@ -1,0 +1,186 @@
+"""Head-related impulse responses: loading (SOFA, MIT KEMAR) and interpolation to any direction.
+
+Interpolation splits every HRIR into a fractional onset delay per ear and an onset-aligned response,
+mixes both with barycentric weights on a triangulation of the measured directions, and re-applies
+the mixed delay as a linear phase, so the interaural delay moves smoothly between measurements.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from functools import cached_property, lru_cache
+from pathlib import Path
+
+import numpy as np
+from scipy.spatial import ConvexHull
+
+from cascade.audio import resample
+from renderers import RendererError
+
+ONSET_THRESHOLD_DB = -20.0  # onset = first crossing of this level relative to the ear's peak
+POLE_GAP_DEG = 1.0  # a pole farther than this from every measurement gets a synthetic direction
+
+
+def wrap_azimuth(azimuth: np.ndarray) -> np.ndarray:
+    """Degrees wrapped into (-180, 180]."""
+    return 180.0 - (180.0 - np.asarray(azimuth, dtype=np.float64)) % 360.0
+
+
+def unit_vectors(azimuth: np.ndarray, elevation: np.ndarray) -> np.ndarray:
+    """(k, 3) unit vectors x front, y left, z up for directions in degrees."""
+    az, el = np.radians(azimuth), np.radians(elevation)
+    return np.stack([np.cos(az) * np.cos(el), np.sin(az) * np.cos(el), np.sin(el)], axis=-1)
+
+
+def onsets(hrirs: np.ndarray) -> np.ndarray:
+    """Fractional onset (samples) of each response along the last axis: first crossing of -20 dB re its peak."""
+    magnitude = np.abs(hrirs.astype(np.float64))
+    threshold = magnitude.max(axis=-1, keepdims=True) * 10 ** (ONSET_THRESHOLD_DB / 20)
+    first = np.argmax(magnitude >= threshold, axis=-1)
+    before = np.take_along_axis(magnitude, np.maximum(first - 1, 0)[..., None], axis=-1)[..., 0]
+    at = np.take_along_axis(magnitude, first[..., None], axis=-1)[..., 0]
+    threshold = threshold[..., 0]
+    fraction = np.where(at > before, (threshold - before) / np.maximum(at - before, 1e-30), 1.0)
+    return np.where(first > 0, first - 1 + np.clip(fraction, 0.0, 1.0), 0.0)
+
+
+@dataclass(frozen=True, eq=False)
+class HrirSet:
+    """Measured HRIRs: directions in degrees (project convention), `hrirs` float32 (n_dirs, 2, taps), ear 0 = left.
+
+    `sample_rate` in Hz, `distance` the measurement distance in metres.
+    """
+
+    azimuth: np.ndarray
+    elevation: np.ndarray
+    hrirs: np.ndarray
+    sample_rate: int
+    distance: float
+
+    @property
+    def taps(self) -> int:
+        return self.hrirs.shape[-1]
+
+    def at_rate(self, sample_rate: int) -> "HrirSet":
+        """This set resampled to `sample_rate` Hz (cached)."""
+        return self if sample_rate == self.sample_rate else _resampled(self, int(sample_rate))
+
+    def interpolate(self, azimuth: np.ndarray | float, elevation: np.ndarray | float) -> np.ndarray:
+        """HRIRs (k, 2, taps) float32 for k directions (degrees), interpolated between measurements."""
+        model = self._model
+        directions = unit_vectors(np.atleast_1d(azimuth), np.atleast_1d(elevation)).reshape(-1, 3)
+        facet = np.argmax(directions @ model.facet_scale, axis=1)
+        weights = np.einsum("kij,kj->ki", model.inverse[facet], directions)
+        weights = np.clip(weights, 0.0, None)
+        weights /= weights.sum(axis=1, keepdims=True)
+        vertices = model.vertices[facet]
+        spectra = np.einsum("kv,kvef->kef", weights.astype(np.float32), model.aligned[vertices])
+        shifts = np.einsum("kv,kve->ke", weights, model.shifts[vertices])
+        bins = np.arange(spectra.shape[-1])
+        phase = np.exp(-2j * np.pi * bins * shifts[..., None] / model.fft_size).astype(np.complex64)
+        return np.fft.irfft(spectra * phase, model.fft_size, axis=-1)[..., : self.taps].astype(np.float32)
+
+    @cached_property
+    def _model(self) -> "_Interpolator":
+        return _Interpolator.build(self)
+
+
+@dataclass(frozen=True)
+class _Interpolator:
+    """Onset-aligned spectra and shifts per (possibly synthetic) direction, and the spherical triangulation."""
+
+    aligned: np.ndarray  # (n, 2, bins) complex64
+    shifts: np.ndarray  # (n, 2) samples each ear was advanced by
+    vertices: np.ndarray  # (n_facets, 3) direction indices
+    inverse: np.ndarray  # (n_facets, 3, 3) inverse of each facet's vertex matrix
+    facet_scale: np.ndarray  # (3, n_facets) normal / distance from origin: max over facets finds the hit
+    fft_size: int
+
+    @classmethod
+    def build(cls, hrir_set: HrirSet) -> "_Interpolator":
+        fft_size = 2 * hrir_set.taps
+        onset = onsets(hrir_set.hrirs)
+        shifts = onset - onset.min()
+        bins = np.arange(fft_size // 2 + 1)
+        aligned = np.fft.rfft(hrir_set.hrirs.astype(np.float64), fft_size, axis=-1)
+        aligned *= np.exp(2j * np.pi * bins * shifts[..., None] / fft_size)
+        directions = unit_vectors(hrir_set.azimuth, hrir_set.elevation)
+        for pole in (90.0, -90.0):
+            gap = np.abs(pole - hrir_set.elevation)
+            if gap.min() > POLE_GAP_DEG:
+                ring = gap <= gap.min() + 1e-6
+                aligned = np.concatenate([aligned, aligned[ring].mean(axis=0, keepdims=True)])
+                shifts = np.concatenate([shifts, shifts[ring].mean(axis=0, keepdims=True)])
+                directions = np.concatenate([directions, unit_vectors(np.zeros(1), np.array([pole]))])
+        hull = ConvexHull(directions)
+        if np.any(hull.equations[:, 3] >= -1e-9):
+            raise RendererError("the HRIR directions do not surround the listener; use a set measured all around")
+        vertices = hull.simplices
+        inverse = np.linalg.inv(np.transpose(directions[vertices], (0, 2, 1)))
+        facet_scale = (hull.equations[:, :3] / -hull.equations[:, 3:]).T
+        return cls(aligned.astype(np.complex64), shifts, vertices, inverse, facet_scale, fft_size)
+
+
+@lru_cache(maxsize=16)
+def _resampled(hrir_set: HrirSet, sample_rate: int) -> HrirSet:
+    hrirs = resample(hrir_set.hrirs, hrir_set.sample_rate, sample_rate)
+    return HrirSet(hrir_set.azimuth, hrir_set.elevation, hrirs, sample_rate, hrir_set.distance)
+
+
+@lru_cache(maxsize=1)
+def kemar() -> HrirSet:
+    """MIT KEMAR (normal pinna) shipped inside `slab`: 710 directions, 44.1 kHz, 512 taps, 1.4 m."""
+    try:
+        import slab
+    except OSError as error:
+        raise RendererError(
+            f"cannot load MIT KEMAR from slab ({error}): install the Debian package libportaudio2 "
+            "(apt-get install libportaudio2) or pass a SOFA file"
+        ) from None
+    except ImportError:
+        raise RendererError("MIT KEMAR needs the slab package: pip install slab, or pass a SOFA file") from None
+    hrtf = slab.HRTF.kemar()
+    sources = np.asarray(hrtf.sources.vertical_polar, dtype=np.float64)
+    hrirs = np.stack([np.asarray(f.data, dtype=np.float32).T for f in hrtf.data])
+    return HrirSet(wrap_azimuth(sources[:, 0]), sources[:, 1].copy(), np.ascontiguousarray(hrirs),
+                   int(hrtf.samplerate), round(float(np.median(sources[:, 2])), 3))
+
+
+def load_sofa(path: str | Path) -> HrirSet:
+    """A SimpleFreeFieldHRIR SOFA file as an `HrirSet` (cached per resolved path)."""
+    return _load_sofa(str(Path(path).expanduser().resolve()))
+
+
+@lru_cache(maxsize=8)
+def _load_sofa(path: str) -> HrirSet:
+    import sofar
+
+    name = Path(path).name
+    try:
+        sofa = sofar.read_sofa(path, verbose=False)
+    except Exception as error:  # sofar/netCDF raise many kinds for a bad file
+        raise RendererError(f"cannot read SOFA file {name}: {error}") from None
+    convention = str(getattr(sofa, "GLOBAL_SOFAConventions", ""))
+    data = np.asarray(getattr(sofa, "Data_IR", np.empty(0)), dtype=np.float32)
+    if convention != "SimpleFreeFieldHRIR" or data.ndim != 3 or data.shape[1] != 2:
+        raise RendererError(f"SOFA file {name} is '{convention}' with IRs {data.shape}; "
+                            "expected SimpleFreeFieldHRIR with 2 receivers (M, 2, N)")
+    positions = np.asarray(sofa.SourcePosition, dtype=np.float64).reshape(-1, 3)
+    if positions.shape[0] == 1:
+        positions = np.repeat(positions, data.shape[0], axis=0)
+    kind, units = str(sofa.SourcePosition_Type).lower(), str(sofa.SourcePosition_Units).lower()
+    if kind == "cartesian":
+        azimuth = np.degrees(np.arctan2(positions[:, 1], positions[:, 0]))
+        elevation = np.degrees(np.arctan2(positions[:, 2], np.hypot(positions[:, 0], positions[:, 1])))
+        distance = np.linalg.norm(positions, axis=1)
+    elif kind == "spherical" and "rad" not in units:
+        azimuth, elevation, distance = positions.T
+    else:
+        raise RendererError(f"SOFA file {name} has source positions '{kind}' in '{units}'; "
+                            "expected cartesian metres or spherical degrees")
+    receivers = np.asarray(sofa.ReceiverPosition, dtype=np.float64).reshape(-1, 3)
+    if receivers.shape[0] == 2 and receivers[0, 1] < receivers[1, 1]:
+        data = data[:, ::-1]
+    rate = float(np.ravel(sofa.Data_SamplingRate)[0])
+    return HrirSet(wrap_azimuth(azimuth), np.asarray(elevation, dtype=np.float64), np.ascontiguousarray(data),
+                   int(round(rate)), float(np.median(distance)))

@@ -1,0 +1,107 @@
+"""HRIR sets: loading in the project convention, interpolation, SOFA errors."""
+
+import importlib.util
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+from scipy.signal import oaconvolve
+
+from cascade.metrics import itd
+from renderers import RendererError
+from renderers import hrir as hrir_module
+from renderers.hrir import kemar, load_sofa
+
+RATE = 44100
+NOISE = np.random.default_rng(0).standard_normal(RATE // 4)
+
+
+def pair_itd(pair: np.ndarray, sample_rate: int = RATE) -> float:
+    return itd(oaconvolve(NOISE[None], pair, axes=-1), sample_rate)
+
+
+def test_kemar_is_the_mit_set_in_project_convention():
+    h = kemar()
+    assert h.hrirs.shape == (710, 2, 512) and h.hrirs.dtype == np.float32
+    assert h.sample_rate == 44100 and h.distance == pytest.approx(1.4)
+    assert np.all((h.azimuth > -180) & (h.azimuth <= 180))
+    left = np.argmin(np.abs(h.azimuth - 90) + np.abs(h.elevation))
+    energy = np.sum(h.hrirs[left].astype(np.float64) ** 2, axis=-1)
+    assert energy[0] > 4 * energy[1]  # a source at +90 (left) is louder in ear 0 (left)
+
+
+def test_interpolation_at_a_measured_direction_returns_the_measurement():
+    h = kemar()
+    index = np.array([0, 77, 300, 555, 709])
+    assert np.allclose(h.interpolate(h.azimuth[index], h.elevation[index]), h.hrirs[index], atol=1e-5)
+
+
+@pytest.mark.parametrize("a, b", [(20.0, 25.0), (60.0, 65.0)])
+def test_interpolated_itd_lies_between_the_neighbours(a, b):
+    h = kemar()
+    low, middle, high = (pair_itd(h.interpolate(az, 0.0)[0]) for az in (a, (a + b) / 2, b))
+    assert low < middle < high
+
+
+def test_below_the_lowest_ring_interpolation_keeps_left_right_symmetry():
+    h = kemar()  # mirror-symmetric head, lowest measured ring at -40 degrees, nothing below
+    for elevation in (-50.0, -70.0, -85.0):
+        left = h.interpolate(30.0, elevation)[0]
+        mirrored = h.interpolate(-30.0, elevation)[0][::-1]
+        assert np.abs(left - mirrored).max() < 0.03 * np.abs(left).max()
+
+
+def test_resampled_set_keeps_duration_and_is_cached():
+    h = kemar()
+    h48 = h.at_rate(48000)
+    assert h48.sample_rate == 48000 and h48.taps == round(512 * 48000 / 44100)
+    assert h.at_rate(48000) is h48
+    original = pair_itd(h.interpolate(90.0, 0.0)[0])
+    assert pair_itd(h48.interpolate(90.0, 0.0)[0], 48000) == pytest.approx(original, rel=0.05)
+
+
+def test_a_file_that_is_not_sofa_names_itself(tmp_path: Path):
+    bogus = tmp_path / "not_an_hrtf.sofa"
+    bogus.write_text("hello")
+    with pytest.raises(RendererError, match="not_an_hrtf.sofa"):
+        load_sofa(bogus)
+
+
+def test_a_sofa_file_of_another_convention_is_refused(tmp_path: Path):
+    import sofar
+
+    other = tmp_path / "room_impulse.sofa"
+    sofar.write_sofa(str(other), sofar.Sofa("GeneralFIR"))
+    with pytest.raises(RendererError, match="room_impulse.sofa.*SimpleFreeFieldHRIR"):
+        load_sofa(other)
+
+
+def test_missing_portaudio_says_how_to_fix(monkeypatch):
+    class NoPortAudio:
+        @staticmethod
+        def find_spec(name, path=None, target=None):
+            if name == "slab":
+                raise OSError("PortAudio library not found")
+
+    monkeypatch.delitem(sys.modules, "slab", raising=False)
+    monkeypatch.setattr(sys, "meta_path", [NoPortAudio(), *sys.meta_path])
+    hrir_module.kemar.cache_clear()
+    try:
+        with pytest.raises(RendererError, match="libportaudio2"):
+            hrir_module.kemar()
+    finally:
+        hrir_module.kemar.cache_clear()
+
+
+AXD = importlib.util.find_spec("spatialaudiometrics")
+
+
+@pytest.mark.skipif(AXD is None, reason="spatialaudiometrics (AXD SOFA examples) not installed")
+@pytest.mark.parametrize("name", ["example_sofa_1.sofa", "example_sofa_2.sofa"])
+def test_axd_sofa_loads_with_left_source_leading_left(name):
+    h = load_sofa(Path(AXD.origin).parent / name)
+    assert h.hrirs.shape == (793, 2, 256) and h.sample_rate == 48000
+    assert h.distance == pytest.approx(1.5)
+    assert pair_itd(h.interpolate(90.0, 0.0)[0], 48000) > 3e-4
+    assert pair_itd(h.interpolate(-90.0, 0.0)[0], 48000) < -3e-4
