@@ -73,6 +73,9 @@ def _build_parser() -> argparse.ArgumentParser:
     render.add_argument("--steps", type=int, help="TangoFlux sampling steps (default 50)")
     render.add_argument("--guidance-scale", type=float, help="TangoFlux classifier-free guidance (default 4.5)")
     render.add_argument("--device", help="torch device for learned models: cuda, mps or cpu (default: the best available)")
+    render.add_argument("--dtype", choices=["float32", "bfloat16", "float16"], help="TangoFlux transformer precision (default: bfloat16 on CUDA, float32 elsewhere)")
+    render.add_argument("--decode-chunk", type=int, metavar="FRAMES", help="VAE-decode this many latent frames at a time to save memory (default: whole clip)")
+    render.add_argument("--all-frames", action="store_true", help="denoise TangoFlux's full 30 s latent as the reference does (slower; default: only the frames needed)")
     render.add_argument("--library", metavar="FOLDER", help="folder of your own sound files; implies --generator library")
     render.add_argument("--no-cache", action="store_true", help="regenerate every clip instead of reusing cached ones")
     render.add_argument("-q", "--quiet", action="store_true", help="print only errors")
@@ -87,6 +90,9 @@ def _build_parser() -> argparse.ArgumentParser:
     models.add_argument("action", choices=["list", "download"], help="list what is installed where, or download (the only network use)")
     models.add_argument("model", nargs="?", choices=["tangoflux"], help="model to download")
     models.add_argument("--to", metavar="FOLDER", help="download into this folder instead of the Hugging Face cache")
+    models.add_argument("--tangoflux-path", help="also look in this checkpoint folder (env CASCADE_TANGOFLUX_PATH)")
+    models.add_argument("--text-encoder-weights", action="store_true",
+                        help="also download FLAN-T5-large's own weights (3.1 GB; TangoFlux's checkpoint already holds its encoder)")
 
     train = verbs.add_parser("train-nfs", help="train the Neural Fourier Shift renderer", add_help=False)
     train.add_argument("rest", nargs=argparse.REMAINDER)
@@ -116,7 +122,8 @@ def _plan(args: argparse.Namespace) -> int:
 
 
 def _generator_options(args: argparse.Namespace) -> dict[str, dict]:
-    tangoflux = {"path": args.tangoflux_path, "steps": args.steps, "guidance_scale": args.guidance_scale, "device": args.device}
+    tangoflux = {"path": args.tangoflux_path, "steps": args.steps, "guidance_scale": args.guidance_scale, "device": args.device,
+                 "dtype": args.dtype, "decode_chunk": args.decode_chunk, "all_frames": args.all_frames or None}
     options = {"tangoflux": {k: v for k, v in tangoflux.items() if v is not None}}
     if args.library:
         options["library"] = {"folder": args.library}
@@ -150,6 +157,19 @@ def _render(args: argparse.Namespace) -> int:
     return 0
 
 
+def _models(args: argparse.Namespace) -> int:
+    from cascade import models
+
+    if args.action == "list":
+        print(models.format_models(models.list_models(args.tangoflux_path)))
+        return 0
+    if args.model is None:
+        raise SceneError("models download needs a model name: cascade models download tangoflux")
+    folder = models.download(args.model, args.to, text_encoder_weights=args.text_encoder_weights)
+    print(f"downloaded {args.model} into {folder}")
+    return 0
+
+
 def _run_module(module: str, argv: list[str]) -> int:
     return int(import_module(module).main(argv) or 0)
 
@@ -167,9 +187,7 @@ def main(argv: list[str] | None = None) -> int:
         if args.verb == "bench":
             return _run_module(BENCHMARKS[args.name], args.rest)
         if args.verb == "models":
-            from cascade import models
-
-            return models.main(args.action, args.model, args.to)
+            return _models(args)
         if args.verb == "train-nfs":
             return _run_module("renderers.nfs_train", args.rest)
     except KeyboardInterrupt:
