@@ -52,8 +52,13 @@ class ClipCache:
         try:
             path.parent.mkdir(parents=True, exist_ok=True)
             handle, tmp = tempfile.mkstemp(prefix=".clip.", suffix=".tmp", dir=path.parent)
+        except OSError:
+            return
+        try:
             with os.fdopen(handle, "wb") as file:
                 np.save(file, np.asarray(clip, dtype=np.float32), allow_pickle=False)
             os.replace(tmp, path)
         except OSError:
             return
+        finally:
+            Path(tmp).unlink(missing_ok=True)

@@ -30,3 +30,16 @@ def test_corrupt_entry_is_a_miss(tmp_path):
     cache.put(key, np.zeros(10, np.float32))
     next(tmp_path.rglob("*.npy")).write_bytes(b"garbage")
     assert cache.get(key) is None
+
+
+def test_failed_write_leaves_no_temporary_file(tmp_path, monkeypatch):
+    cache = ClipCache(tmp_path)
+    key = clip_key("procedural:", "rain", 1.0, 0)
+
+    def disk_full(*args, **kwargs):
+        raise OSError(28, "No space left on device")
+
+    monkeypatch.setattr(np, "save", disk_full)
+    cache.put(key, np.zeros(10, np.float32))
+    assert cache.get(key) is None
+    assert not [p for p in tmp_path.rglob("*") if p.is_file()]
