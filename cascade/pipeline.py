@@ -8,13 +8,14 @@ from __future__ import annotations
 
 import hashlib
 import time
-from functools import partial
 from dataclasses import dataclass, field
+from functools import partial
 from pathlib import Path
 from typing import Any, Callable
 
 import networkx as nx
 import numpy as np
+from pydantic import ValidationError
 from tqdm.auto import tqdm
 
 import planners
@@ -24,8 +25,6 @@ from cascade.audio import resample
 from cascade.cache import ClipCache, clip_key
 from cascade.mixer import DEFAULT_LOUDNESS, Stem, mix
 from cascade.result import RenderResult
-from pydantic import ValidationError
-
 from cascade.scene import SAMPLE_RATES, Generation, RenderSettings, Scene, SceneError, describe_validation_error
 from renderers.path import SourcePath
 

@@ -1,0 +1,87 @@
+"""End-to-end speed of the offline cascade: planner, HRTF spatialisation, and whole scenes.
+
+    python -m benchmarks.cascade_speed [--repeats 7] [--json PATH]
+
+Figures are medians over repeats after one warm-up (which loads the HRTF and imports).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import statistics
+import time
+
+import numpy as np
+
+import cascade
+import renderers
+from renderers.path import SourcePath
+
+FOUR_EVENTS = ("a dog barks behind me for 3 seconds, then a bird sings on the right for 4 seconds "
+               "while footsteps approach from the left, finally a phone rings at 9 o'clock for 1 second")
+SENTENCES = [
+    "a dog barks behind, then a bird on the right",
+    "rain falls for the whole scene while thunder rumbles far away",
+    "EVENT: church bell & LOCATION: 2 o'clock, far",
+    "a car passes from left to right, followed by a siren in the distance",
+    "someone knocks on the door at 45 degrees to the left, two seconds later a clock ticks overhead",
+]
+
+
+def _median_seconds(work, repeats: int) -> float:
+    work()
+    times = []
+    for _ in range(repeats):
+        began = time.perf_counter()
+        work()
+        times.append(time.perf_counter() - began)
+    return statistics.median(times)
+
+
+def measure(repeats: int = 7) -> dict:
+    planner_s = _median_seconds(lambda: [cascade.plan_scene(s) for s in SENTENCES], repeats) / len(SENTENCES)
+    rate = 44100
+    mono = np.random.default_rng(0).standard_normal(10 * rate).astype(np.float32)
+    hrtf = renderers.get("hrtf")
+    static_s = _median_seconds(lambda: hrtf.render(mono, rate, SourcePath.static(-90.0, 0.0, 1.4)), repeats)
+    scene = cascade.plan_scene(FOUR_EVENTS).model_copy(update={"duration": 10.0})
+    stages: dict[str, list[float]] = {}
+
+    def whole_scene() -> None:
+        result = cascade.render_scene(scene, generator="procedural", cache=False)
+        for stage, seconds in result.timings.items():
+            stages.setdefault(stage, []).append(seconds)
+
+    scene_s = _median_seconds(whole_scene, repeats)
+    return {
+        "machine": f"{platform.processor() or platform.machine()}, {os.cpu_count()} cores, {platform.python_version()}",
+        "rule_planner_ms_per_sentence": 1e3 * planner_s,
+        "hrtf_static_10s_ms": 1e3 * static_s,
+        "scene_4_events_10s_s": scene_s,
+        "scene_events": len(scene.events),
+        "scene_stage_ms": {k: 1e3 * statistics.median(v) for k, v in stages.items()},
+    }
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="cascade bench speed", description=__doc__.splitlines()[0])
+    parser.add_argument("--repeats", type=int, default=7)
+    parser.add_argument("--json", help="also write the figures to this JSON file")
+    args = parser.parse_args(argv)
+    figures = measure(args.repeats)
+    print(f"machine: {figures['machine']}")
+    print(f"rule planner                 {figures['rule_planner_ms_per_sentence']:8.2f} ms / sentence   (target < 5 ms)")
+    print(f"HRTF, 10 s mono, static      {figures['hrtf_static_10s_ms']:8.2f} ms              (target < 20 ms)")
+    print(f"{figures['scene_events']}-event 10 s scene, e2e     {figures['scene_4_events_10s_s'] * 1e3:8.1f} ms              (target < 1000 ms)")
+    print("  stages: " + ", ".join(f"{k} {v:.1f} ms" for k, v in figures["scene_stage_ms"].items()))
+    if args.json:
+        with open(args.json, "w", encoding="utf-8") as file:
+            json.dump(figures, file, indent=2)
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
