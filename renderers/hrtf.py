@@ -1,5 +1,6 @@
-"""Binaural rendering by HRIR convolution: one convolution per ear for a static source, windowed
-overlap-add with per-frame interpolated HRIRs for a moving one."""
+"""Binaural rendering by HRIR convolution: one convolution per ear for a static source (travel delay,
+distance gain and HRIR folded into one filter), windowed overlap-add with per-frame interpolated HRIRs
+for a moving one."""
 
 from __future__ import annotations
 
@@ -10,7 +11,7 @@ from scipy.signal import oaconvolve
 
 from renderers.hrir import HrirSet, kemar, load_sofa
 from renderers.path import SourcePath
-from renderers.propagation import emission_times, propagate
+from renderers.propagation import emission_times, place, propagate, propagated_length, static_delay
 
 FRAME_SECONDS = 0.023  # moving sources: Hann frames of about this length, hop half of it
 
@@ -20,16 +21,13 @@ def load_hrirs(sofa: str | Path | None) -> HrirSet:
     return kemar() if sofa is None else load_sofa(sofa)
 
 
-def render_binaural(mono: np.ndarray, sample_rate: int, path: SourcePath, hrirs: HrirSet) -> np.ndarray:
-    """(2, n) float32: `mono` (already propagated) convolved with the HRIRs along `path`.
+def render_moving(mono: np.ndarray, sample_rate: int, path: SourcePath, hrirs: HrirSet) -> np.ndarray:
+    """(2, n) float32: `mono` (already propagated) convolved with the HRIRs along the moving `path`.
 
     n = len(mono) + taps - 1 with taps at `sample_rate`.
     """
     hrirs = hrirs.at_rate(sample_rate)
     mono = np.asarray(mono, dtype=np.float32)
-    if not path.moves:
-        pair = hrirs.interpolate(path.azimuth[0], path.elevation[0])[0]
-        return oaconvolve(mono[None, :], pair, axes=-1).astype(np.float32)
     hop = max(int(round(FRAME_SECONDS * sample_rate / 2)), 16)
     frame = 2 * hop
     window = np.hanning(frame + 1)[:-1].astype(np.float32)  # periodic Hann: 50 % overlaps sum to 1
@@ -61,5 +59,12 @@ class HrtfRenderer:
 
     def render(self, mono: np.ndarray, sample_rate: int, path: SourcePath) -> np.ndarray:
         """(2, n) float32 binaural, n = len(mono) + max propagation delay + taps - 1 (samples)."""
-        delayed = propagate(mono, sample_rate, path, self.reference_distance)
-        return render_binaural(delayed, sample_rate, path, self.hrirs)
+        if path.moves:
+            return render_moving(propagate(mono, sample_rate, path, self.reference_distance), sample_rate, path, self.hrirs)
+        mono = np.asarray(mono, dtype=np.float32).reshape(-1)
+        hrirs = self.hrirs.at_rate(sample_rate)
+        start, taps = static_delay(path, sample_rate, self.reference_distance)
+        pair = hrirs.interpolate(path.azimuth[0], path.elevation[0])[0]
+        filters = np.stack([np.convolve(taps, ear) for ear in pair])
+        length = propagated_length(mono.size, path, sample_rate) + hrirs.taps - 1
+        return place(oaconvolve(mono[None, :], filters, axes=-1), start, length)

@@ -49,22 +49,30 @@ def _lagrange_weights(fraction: np.ndarray) -> np.ndarray:
     return before * after / denominators[:, None]
 
 
+def propagated_length(samples: int, path: SourcePath, sample_rate: int) -> int:
+    """Samples of `samples` of input after the longest travel time along `path`."""
+    return samples + int(np.ceil(float(path.distance.max()) / SPEED_OF_SOUND * sample_rate))
+
+
+def static_delay(path: SourcePath, sample_rate: int, reference_distance: float) -> tuple[int, np.ndarray]:
+    """(first output sample, float32 FIR taps) of a static path's delay r / c and gain: convolve with the
+    taps and place the result from the first sample on (a fractional delay is 6-point Lagrange)."""
+    delay = path.distance[0] / SPEED_OF_SOUND * sample_rate
+    whole = int(np.floor(delay))
+    fraction = delay - whole
+    gain = np.float32(distance_gain(path.distance[0], reference_distance))
+    if fraction < 1e-9:
+        return whole, np.array([gain], dtype=np.float32)
+    return whole - (LAGRANGE_POINTS // 2 - 1), _lagrange_weights(np.array([fraction]))[:, 0] * gain
+
+
 def propagate(mono: np.ndarray, sample_rate: int, path: SourcePath, reference_distance: float) -> np.ndarray:
-    """Delay by r / c and scale by 1/r (see `distance_gain`); float32 of length len(mono) + max delay (samples)."""
+    """Delay by r / c and scale by 1/r (see `distance_gain`); float32 of `propagated_length` samples."""
     mono = np.asarray(mono, dtype=np.float32).reshape(-1)
-    max_distance = float(path.distance.max())
-    length = mono.size + int(np.ceil(max_distance / SPEED_OF_SOUND * sample_rate))
+    length = propagated_length(mono.size, path, sample_rate)
     if not path.moves:
-        delay = path.distance[0] / SPEED_OF_SOUND * sample_rate
-        whole = int(np.floor(delay))
-        fraction = delay - whole
-        gain = float(distance_gain(path.distance[0], reference_distance))
-        out = np.zeros(length, dtype=np.float32)
-        if fraction < 1e-9:
-            out[whole : whole + mono.size] = mono * gain
-            return out
-        taps = _lagrange_weights(np.array([fraction]))[:, 0] * np.float32(gain)
-        return _place(oaconvolve(mono, taps), whole - (LAGRANGE_POINTS // 2 - 1), length)
+        start, taps = static_delay(path, sample_rate, reference_distance)
+        return place(mono * taps[0] if taps.size == 1 else oaconvolve(mono, taps), start, length)
     times = np.arange(length) / sample_rate
     emitted = emission_times(path, times)
     position = emitted * sample_rate
@@ -82,10 +90,10 @@ def propagate(mono: np.ndarray, sample_rate: int, path: SourcePath, reference_di
     return np.where(inside, out * gain, 0.0).astype(np.float32)
 
 
-def _place(signal: np.ndarray, start: int, length: int) -> np.ndarray:
-    """`signal` written from sample `start` (may be negative) into zeros of `length`."""
-    out = np.zeros(length, dtype=np.float32)
-    lo, hi = max(start, 0), min(start + signal.size, length)
+def place(signal: np.ndarray, start: int, length: int) -> np.ndarray:
+    """float32 `signal` (..., n) written from sample `start` (may be negative) into zeros of (..., length)."""
+    out = np.zeros(signal.shape[:-1] + (length,), dtype=np.float32)
+    lo, hi = max(start, 0), min(start + signal.shape[-1], length)
     if hi > lo:
-        out[lo:hi] = signal[lo - start : hi - start]
+        out[..., lo:hi] = signal[..., lo - start : hi - start]
     return out
