@@ -12,12 +12,12 @@ import json
 import os
 import platform
 import statistics
-import time
 
 import numpy as np
 
 import cascade
 import renderers
+from benchmarks.timing import median_seconds
 from renderers.path import SourcePath
 
 FOUR_EVENTS = ("a dog barks behind me for 3 seconds, then a bird sings on the right for 4 seconds "
@@ -31,22 +31,12 @@ SENTENCES = [
 ]
 
 
-def _median_seconds(work, repeats: int) -> float:
-    work()
-    times = []
-    for _ in range(repeats):
-        began = time.perf_counter()
-        work()
-        times.append(time.perf_counter() - began)
-    return statistics.median(times)
-
-
 def measure(repeats: int = 7) -> dict:
-    planner_s = _median_seconds(lambda: [cascade.plan_scene(s) for s in SENTENCES], repeats) / len(SENTENCES)
+    planner_s = median_seconds(lambda: [cascade.plan_scene(s) for s in SENTENCES], repeats) / len(SENTENCES)
     rate = 44100
     mono = np.random.default_rng(0).standard_normal(10 * rate).astype(np.float32)
     hrtf = renderers.get("hrtf")
-    static_s = _median_seconds(lambda: hrtf.render(mono, rate, SourcePath.static(-90.0, 0.0, 1.4)), repeats)
+    static_s = median_seconds(lambda: hrtf.render(mono, rate, SourcePath.static(-90.0, 0.0, 1.4)), repeats)
     scene = cascade.plan_scene(FOUR_EVENTS).model_copy(update={"duration": 10.0})
     stages: dict[str, list[float]] = {}
 
@@ -55,7 +45,7 @@ def measure(repeats: int = 7) -> dict:
         for stage, seconds in result.timings.items():
             stages.setdefault(stage, []).append(seconds)
 
-    scene_s = _median_seconds(whole_scene, repeats)
+    scene_s = median_seconds(whole_scene, repeats)
     return {
         "machine": f"{platform.processor() or platform.machine()}, {os.cpu_count()} cores, {platform.python_version()}",
         "rule_planner_ms_per_sentence": 1e3 * planner_s,

@@ -11,28 +11,17 @@ import argparse
 import json
 import os
 import platform
-import statistics
 import sys
-import time
 
 import numpy as np
 
+from benchmarks.timing import median_seconds
 from renderers.foa import FoaBinauralRenderer, decode_binaural, encode
 from renderers.hrtf import HrtfRenderer
 from renderers.path import SourcePath
 
 RATE = 44100
 SECONDS = 10.0
-
-
-def _median_seconds(work, repeats: int) -> float:
-    work()
-    times = []
-    for _ in range(repeats):
-        began = time.perf_counter()
-        work()
-        times.append(time.perf_counter() - began)
-    return statistics.median(times)
 
 
 def measure(repeats: int = 7) -> dict:
@@ -55,7 +44,7 @@ def measure(repeats: int = 7) -> dict:
         "audio_seconds": SECONDS,
         "sample_rate": RATE,
         "repeats": repeats,
-        "seconds": {name: _median_seconds(work, repeats) for name, work in cases.items()},
+        "seconds": {name: median_seconds(work, repeats) for name, work in cases.items()},
     }
 
 

@@ -94,7 +94,8 @@ def _build_parser() -> argparse.ArgumentParser:
     models.add_argument("--text-encoder-weights", action="store_true",
                         help="also download FLAN-T5-large's own weights (3.1 GB; TangoFlux's checkpoint already holds its encoder)")
 
-    train = verbs.add_parser("train-nfs", help="train the Neural Fourier Shift renderer", add_help=False)
+    # every argument, options included, goes to renderers.nfs_train ("+" keeps argparse from reading "--x" here)
+    train = verbs.add_parser("train-nfs", help="train the Neural Fourier Shift renderer", add_help=False, prefix_chars="+")
     train.add_argument("rest", nargs=argparse.REMAINDER)
     return parser
 

@@ -149,8 +149,9 @@ class TangoFluxGenerator:
 
     def _load(self) -> tuple[Any, Any, Any]:
         if self._parts is None:
-            from transformers import T5Config, T5EncoderModel, T5TokenizerFast
             from diffusers import AutoencoderOobleck
+            from transformers import T5Config, T5EncoderModel, T5TokenizerFast
+
             from cascade.generators.tangoflux_model import TangoFlux, vae_config_from_state_dict
 
             config = _read_config(self.checkpoint)
