@@ -20,3 +20,7 @@ if [ "${1:-}" = "test" ]; then
     extras="llm,tangoflux,library,dev"
 fi
 .venv/bin/python -m pip install -q -c constraints.txt -e ".[${extras}]"
+if [ "${1:-}" = "test" ]; then
+    # the reference TangoFlux class, only so a test can compare state-dict names; --no-deps keeps its torch 2.4 pin out
+    .venv/bin/python -m pip install -q --no-deps tangoflux==0.1.0
+fi

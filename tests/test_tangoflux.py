@@ -150,11 +150,15 @@ def test_state_dict_uses_the_official_names(generator):
     assert set(OFFICIAL_VAE_KEYS) <= set(vae.state_dict())
 
 
-def test_state_dict_equals_the_reference_package(checkpoint):
+def test_state_dict_equals_the_reference_package(tmp_path):
     reference = pytest.importorskip("tangoflux.model")
-    config = dict(TINY, attention_head_dim=128, text_encoder_name=str(checkpoint / "text_encoder"))
-    config.pop("axes_dims_rope")
-    ours = TangoFlux(config, T5Config.from_pretrained(checkpoint / "text_encoder"))
+    from transformers import T5EncoderModel
+
+    text_config = _text_encoder_folder(tmp_path / "t5")
+    T5EncoderModel(text_config).save_pretrained(tmp_path / "t5")  # the reference class loads the encoder's own weights
+    config = dict(TINY, attention_head_dim=128, text_encoder_name=str(tmp_path / "t5"))
+    config.pop("axes_dims_rope")  # the reference keeps diffusers' default rope axes, which need head dim 128
+    ours = TangoFlux(config, text_config)
     assert set(ours.state_dict()) == set(reference.TangoFlux(config).state_dict())
 
 
