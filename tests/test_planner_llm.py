@@ -298,3 +298,26 @@ def test_long_or_empty_input_is_refused_before_any_request(server, text, expecte
     with pytest.raises(PlannerError, match=expected):
         planner(server).plan(text)
     assert server.requests == []
+
+
+def test_cli_plans_and_renders_through_the_server(server, monkeypatch, tmp_path, capsys):
+    from cascade.cli import main
+
+    monkeypatch.setenv("OPENAI_API_KEY", KEY)
+    server.script(Reply(good()), Reply(good()))
+    out = tmp_path / "scene.json"
+    assert main(["plan", TEXT, "--planner", "openai", "--llm-base-url", server.url, "--llm-model", "m", "-o", str(out)]) == 0
+    assert [e.id for e in Scene.from_json(out.read_text()).events] == ["dog", "bird", "car"]
+    wav = tmp_path / "scene.wav"
+    assert main(["render", TEXT, "--planner", "openai", "--llm-base-url", server.url, "-o", str(wav), "-q",
+                 "--generator", "procedural"]) == 0
+    assert Scene.from_json(wav.with_suffix(".json").read_text()).event("bird").position.azimuth == -90.0
+    assert len(server.requests) == 2 and KEY not in capsys.readouterr().out
+
+
+def test_cli_without_key_or_server_names_what_to_set(capsys):
+    from cascade.cli import main
+
+    assert main(["plan", TEXT, "--planner", "openai"]) == 2
+    err = capsys.readouterr().err.strip()
+    assert "\n" not in err and "OPENAI_API_KEY" in err and "OPENAI_BASE_URL" in err
