@@ -30,7 +30,9 @@ Metrics (all at 16 kHz, STFT 512 / hop 128 Hann unless said), the NFS / TTMBA de
 from __future__ import annotations
 
 import argparse
+import importlib.util
 import json
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -68,8 +70,6 @@ RESOLUTIONS = (256, 512, 1024)
 
 def axd_sofa(index: int) -> Path:
     """Path of the AXD SOFA head `index` (1 or 2) shipped inside spatialaudiometrics."""
-    import importlib.util
-
     spec = importlib.util.find_spec("spatialaudiometrics")
     if spec is None or spec.origin is None:
         raise SystemExit("this benchmark needs the AXD heads of spatialaudiometrics: pip install spatialaudiometrics==0.1.0")
@@ -78,6 +78,8 @@ def axd_sofa(index: int) -> Path:
 
 def sources(items: int) -> list[tuple[str, np.ndarray]]:
     """(kind, mono at 16 kHz) pairs alternating speech and procedural, each SECONDS long at RMS_DBFS."""
+    if shutil.which("espeak-ng") is None:
+        raise SystemExit("this benchmark speaks its test sentences with espeak-ng: apt-get install espeak-ng")
     generator = ProceduralGenerator()
     out = []
     with tempfile.TemporaryDirectory() as work:
@@ -156,6 +158,8 @@ def real_time_factor(renderer, repeats: int = 3) -> tuple[float, float]:
 
 def run(items: int = 24, seed: int = 0) -> dict:
     """All metrics per renderer, averaged over the items; plus the localizer's accuracy on the reference."""
+    if importlib.util.find_spec("pesq") is None:
+        raise SystemExit("this benchmark needs the bench extra: pip install -e '.[bench]'")
     rng = np.random.default_rng(seed)
     reference = HrtfRenderer(axd_sofa(2))
     renderers = {"hrtf": get("hrtf"), "foa": get("foa"), "nfs": get("nfs"), "axd1": HrtfRenderer(axd_sofa(1))}

@@ -4,11 +4,15 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-if ! ldconfig -p 2>/dev/null | grep -q libportaudio; then
+# libportaudio2: importing slab (MIT KEMAR) needs it; espeak-ng: speech for NFS training and its benchmark
+missing=()
+ldconfig -p 2>/dev/null | grep libportaudio >/dev/null || missing+=(libportaudio2)  # no grep -q: SIGPIPE under pipefail
+command -v espeak-ng >/dev/null 2>&1 || missing+=(espeak-ng)
+if [ ${#missing[@]} -gt 0 ]; then
     if [ "$(id -u)" = 0 ]; then
-        apt-get update -qq && apt-get install -y -qq libportaudio2 espeak-ng >/dev/null
+        apt-get update -qq && apt-get install -y -qq "${missing[@]}" >/dev/null
     else
-        echo "setup: install the Debian package libportaudio2 (sudo apt-get install libportaudio2) for the bundled MIT KEMAR HRTF" >&2
+        echo "setup: please install the Debian packages: sudo apt-get install ${missing[*]}" >&2
     fi
 fi
 
