@@ -88,7 +88,7 @@ def test_zeroed_network_is_pure_delay_with_distance_gain(azimuth):
         assert error < 0.005
 
 
-def test_zeroed_network_doubling_distance_costs_6_db_and_r_over_c():
+def test_zeroed_network_energy_falls_as_inverse_square_and_delay_grows_r_over_c():
     r = 1.0
     x = noise(8000)
     near, far = run(zeroed(), x, [r, 0.0, 0.0], 9000)[0], run(zeroed(), x, [2 * r, 0.0, 0.0], 9000)[0]
