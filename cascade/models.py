@@ -8,7 +8,13 @@ from importlib.util import find_spec
 from pathlib import Path
 
 from cascade.generators import GeneratorError
-from cascade.generators.tangoflux import CHECKPOINT_FILES, CHECKPOINT_REPO, TEXT_ENCODER_REPO, find_checkpoint, find_text_encoder
+from cascade.generators.tangoflux_files import (
+    CHECKPOINT_FILES,
+    CHECKPOINT_REPO,
+    TEXT_ENCODER_REPO,
+    find_checkpoint,
+    find_text_encoder,
+)
 
 TEXT_ENCODER_FILES = ("config.json", "tokenizer.json", "tokenizer_config.json", "special_tokens_map.json", "spiece.model")
 DOWNLOADABLE = ("tangoflux",)

@@ -90,7 +90,7 @@ def test_download_refuses_unknown_models(offline):
 
 
 def test_downloaded_layout_is_what_the_generator_looks_for(fake_checkpoint):
-    from cascade.generators.tangoflux import find_checkpoint, find_text_encoder
+    from cascade.generators.tangoflux_files import find_checkpoint, find_text_encoder
 
     assert find_text_encoder(find_checkpoint(Path(fake_checkpoint))) == fake_checkpoint / "text_encoder"
 

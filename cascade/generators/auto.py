@@ -6,7 +6,7 @@ from importlib.util import find_spec
 from pathlib import Path
 
 from cascade.generators import GeneratorError
-from cascade.generators.tangoflux import find_checkpoint, find_text_encoder
+from cascade.generators.tangoflux_files import find_checkpoint, find_text_encoder
 
 TANGOFLUX_MODULES = ("diffusers", "transformers", "safetensors")
 
