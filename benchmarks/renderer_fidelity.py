@@ -1,6 +1,6 @@
 """Fidelity of the binaural renderers against a measured head none of them was built from.
 
-    python -m benchmarks.renderer_fidelity [--json PATH] [--png PATH] [--items 24]
+    python -m benchmarks.renderer_fidelity [--json PATH] [--png PATH] [--items 24] [--nfs-checkpoint PT]
 
 Sources the NFS network never saw: espeak-ng speech of sentences outside its training vocabulary and
 procedural clips with seeds below 10 000 (training used 10 000 and up), 3 s each at 16 kHz, RMS -20 dBFS.
@@ -156,13 +156,13 @@ def real_time_factor(renderer, repeats: int = 3) -> tuple[float, float]:
     return factors[0], factors[1]
 
 
-def run(items: int = 24, seed: int = 0) -> dict:
+def run(items: int = 24, seed: int = 0, nfs_checkpoint: Path | None = None) -> dict:
     """All metrics per renderer, averaged over the items; plus the localizer's accuracy on the reference."""
     if importlib.util.find_spec("pesq") is None:
         raise SystemExit("this benchmark needs the bench extra: pip install -e '.[bench]'")
     rng = np.random.default_rng(seed)
     reference = HrtfRenderer(axd_sofa(2))
-    renderers = {"hrtf": get("hrtf"), "foa": get("foa"), "nfs": get("nfs"), "axd1": HrtfRenderer(axd_sofa(1))}
+    renderers = {"hrtf": get("hrtf"), "foa": get("foa"), "nfs": get("nfs", checkpoint=nfs_checkpoint), "axd1": HrtfRenderer(axd_sofa(1))}
     localizers = {"loc": Localizer(load_sofa(axd_sofa(1)), RATE), "loc_kemar": Localizer(kemar(), RATE)}
     azimuths = 180.0 - (180.0 - (30.0 * (np.arange(items) % 12) + rng.uniform(-7, 7, items))) % 360.0
     rows: dict[str, list[dict]] = {name: [] for name in ["reference", *renderers]}
@@ -190,8 +190,9 @@ def run(items: int = 24, seed: int = 0) -> dict:
                 result[key] = float(np.nanmean([e[key] for e in entries]))
             result["rtf_static"], result["rtf_moving"] = real_time_factor(renderers[name])
         summary[name] = result
-    return {"setup": {"items": items, "seconds": SECONDS, "rate": RATE, "distance_m": DISTANCE, "reference": "AXD head 2",
-                      "localizer_templates": {"loc": "AXD head 1", "loc_kemar": "MIT KEMAR"}}, "summary": summary, "items": rows}
+    setup = {"items": items, "seconds": SECONDS, "rate": RATE, "distance_m": DISTANCE, "reference": "AXD head 2",
+             "nfs_checkpoint": str(nfs_checkpoint or "shipped"), "localizer_templates": {"loc": "AXD head 1", "loc_kemar": "MIT KEMAR"}}
+    return {"setup": setup, "summary": summary, "items": rows}
 
 
 COLUMNS = (("l2", "l2x1e3", "{:.3f}"), ("mag", "L_mag", "{:.4f}"), ("phs", "L_phs", "{:.2f}"), ("stft", "L_STFT", "{:.2f}"),
@@ -235,8 +236,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--items", type=int, default=24, help="test items (half speech, half procedural)")
     parser.add_argument("--json", type=Path, help="write all figures and per-item rows here")
     parser.add_argument("--png", type=Path, help="write bar charts here")
+    parser.add_argument("--nfs-checkpoint", type=Path, help="NFS checkpoint to score (default: the shipped one)")
     args = parser.parse_args(argv)
-    result = run(args.items)
+    result = run(args.items, nfs_checkpoint=args.nfs_checkpoint)
     print(table(result["summary"]))
     if args.json:
         args.json.parent.mkdir(parents=True, exist_ok=True)
