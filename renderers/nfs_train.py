@@ -220,6 +220,9 @@ def train(data_dir: Path, out: Path, minutes: float, batch: int, seed: int, conf
                         "elevation_deg": [-40, 70], "moving_share": MOVING_SHARE, "sources": sources, "seed": seed},
                "optimiser": f"RAdam lr {lr:g}, x0.9 per epoch, batch {batch}, grad-norm clip 1",
                "initial_val": evaluate(model, val)}
+    earlier = resume.with_suffix(".json") if resume is not None else None
+    if earlier is not None and earlier.is_file():
+        metrics["earlier_run"] = json.loads(earlier.read_text())  # the checkpoint's own training, nested run by run
     while time.monotonic() - began < minutes * 60:
         order = torch.randperm(train_set["mono"].shape[0], device=device)
         running: dict[str, float] = {}

@@ -155,6 +155,7 @@ def test_train_nfs_writes_a_loadable_checkpoint_and_its_metrics(tmp_path):
     resumed = tmp_path / "resumed.pt"
     assert main(["--data", str(tmp_path / "data"), "--out", str(resumed), "--resume", str(out), "--minutes", "0.01"]) == 0
     assert NfsRenderer(resumed).config == NfsRenderer(out).config
+    assert json.loads(resumed.with_suffix(".json").read_text())["earlier_run"] == metrics
     from cascade.cli import main as cascade
 
     with pytest.raises(SystemExit) as exit_info:
