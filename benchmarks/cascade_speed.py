@@ -9,15 +9,13 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
-import platform
 import statistics
 
 import numpy as np
 
 import cascade
 import renderers
-from benchmarks.timing import median_seconds
+from benchmarks.timing import machine, median_seconds
 from renderers.path import SourcePath
 
 FOUR_EVENTS = ("a dog barks behind me for 3 seconds, then a bird sings on the right for 4 seconds "
@@ -47,7 +45,7 @@ def measure(repeats: int = 7) -> dict:
 
     scene_s = median_seconds(whole_scene, repeats)
     return {
-        "machine": f"{platform.processor() or platform.machine()}, {os.cpu_count()} cores, {platform.python_version()}",
+        "machine": machine(),
         "rule_planner_ms_per_sentence": 1e3 * planner_s,
         "hrtf_static_10s_ms": 1e3 * static_s,
         "scene_4_events_10s_s": scene_s,

@@ -9,11 +9,10 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
-import platform
 import statistics
 import time
 
+from benchmarks.timing import machine
 from cascade.generators.procedural import ProceduralGenerator
 from cascade.generators.sounds import SOUNDS
 
@@ -40,7 +39,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--json", help="also write the figures to this JSON file")
     args = parser.parse_args(argv)
     timings = measure(args.seconds, args.repeats)
-    print(f"machine: {platform.processor() or platform.machine()}, {os.cpu_count()} cores, {platform.python_version()}")
+    print(f"machine: {machine()}")
     print(f"{'class':<14}{'ms / ' + format(args.seconds, 'g') + ' s clip':>18}")
     for name, ms in sorted(timings.items(), key=lambda item: -item[1]):
         print(f"{name:<14}{ms:>18.1f}")

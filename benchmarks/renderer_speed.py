@@ -9,13 +9,11 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
-import platform
 import sys
 
 import numpy as np
 
-from benchmarks.timing import median_seconds
+from benchmarks.timing import machine, median_seconds
 from renderers.foa import FoaBinauralRenderer, decode_binaural, encode
 from renderers.hrtf import HrtfRenderer
 from renderers.path import SourcePath
@@ -40,7 +38,7 @@ def measure(repeats: int = 7) -> dict:
         "foa -> binaural decode": lambda: decode_binaural(encoded, RATE, foa.hrirs),
     }
     return {
-        "machine": f"{platform.processor() or platform.machine()}, {os.cpu_count()} cores, {platform.python_version()}",
+        "machine": machine(),
         "audio_seconds": SECONDS,
         "sample_rate": RATE,
         "repeats": repeats,

@@ -1,7 +1,9 @@
-"""Wall-clock timing shared by the speed benchmarks."""
+"""Wall-clock timing and the machine description shared by the speed benchmarks."""
 
 from __future__ import annotations
 
+import os
+import platform
 import statistics
 import time
 from typing import Callable
@@ -16,3 +18,8 @@ def median_seconds(work: Callable[[], object], repeats: int) -> float:
         work()
         times.append(time.perf_counter() - began)
     return statistics.median(times)
+
+
+def machine() -> str:
+    """Processor, core count and Python version, as the README quotes them beside each figure."""
+    return f"{platform.processor() or platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}"
