@@ -116,3 +116,13 @@ def test_cache_tag_changes_when_a_file_changes(library):
     assert LibraryGenerator(library).cache_tag == before
     sf.write(library / "dog_bark.wav", _tone(700, 0.6), RATE)
     assert LibraryGenerator(library).cache_tag != before
+
+
+def test_each_prompt_is_embedded_once(library, monkeypatch):
+    generator = LibraryGenerator(library)
+    embedded: list[int] = []
+    original = LibraryGenerator._embed
+    monkeypatch.setattr(LibraryGenerator, "_embed", lambda self, texts: embedded.append(len(texts)) or original(self, texts))
+    generator.generate(["a dog barks", "heavy rain", "a dog barks"], [1.0, 1.0, 1.0], [0, 1, 2])
+    assert generator.detail("a dog barks", 1.0, 0)["file"] == "dog_bark.wav"
+    assert embedded == [2]

@@ -142,6 +142,7 @@ class LibraryGenerator:
         self.embeddings = self._index(mtimes, sizes)
         state = json.dumps([str(self.folder), self.files, self.texts, mtimes.tolist(), sizes.tolist()])
         self.cache_tag = hashlib.sha256(state.encode()).hexdigest()[:16]  # cached clips go stale when files change
+        self._matches: dict[str, tuple[str, float]] = {}
 
     def _embed(self, texts: Sequence[str]) -> np.ndarray:
         """Unit-length MiniLM embeddings, (len(texts), 384) float32."""
@@ -185,10 +186,15 @@ class LibraryGenerator:
             Path(tmp).unlink(missing_ok=True)
 
     def match(self, prompts: Sequence[str]) -> list[tuple[str, float]]:
-        """The best-matching file (relative path) and its cosine similarity, per prompt."""
-        scores = self._embed(prompts) @ self.embeddings.T
-        best = scores.argmax(axis=1)
-        return [(self.files[i], float(row[i])) for i, row in zip(best, scores)]
+        """The best-matching file (relative path) and its cosine similarity, per prompt; each prompt is
+        embedded once per generator (the pipeline asks again for every event's `detail`)."""
+        new = sorted({p for p in prompts if p not in self._matches})
+        if new:
+            scores = self._embed(new) @ self.embeddings.T
+            for prompt, row in zip(new, scores):
+                best = int(row.argmax())
+                self._matches[prompt] = (self.files[best], float(row[best]))
+        return [self._matches[p] for p in prompts]
 
     def detail(self, prompt: str, duration: float, seed: int) -> dict[str, str | float]:
         file, score = self.match([prompt])[0]
