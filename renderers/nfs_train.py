@@ -26,7 +26,7 @@ import numpy as np
 import torch
 from torch.nn import functional as F
 
-from cascade.audio import SPEED_OF_SOUND, fit_length, read_audio, resample
+from cascade.audio import SPEED_OF_SOUND, fit_length, read_audio, resample, write_text
 from renderers import RendererError
 from renderers.hrir import kemar, onsets
 from renderers.hrtf import HrtfRenderer
@@ -259,9 +259,7 @@ def _save(model: NeuralFourierShift, out: Path, metrics: dict) -> None:
     tmp = out.with_suffix(".pt.tmp")
     save_checkpoint(model, tmp)
     os.replace(tmp, out)
-    tmp = out.with_suffix(".json.tmp")
-    tmp.write_text(json.dumps(metrics, indent=1))
-    os.replace(tmp, out.with_suffix(".json"))
+    write_text(out.with_suffix(".json"), json.dumps(metrics, indent=1))
 
 
 def _config(overrides: list[str]) -> NfsConfig:
