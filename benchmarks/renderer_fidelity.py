@@ -33,7 +33,6 @@ import argparse
 import importlib.util
 import json
 import shutil
-import subprocess
 import sys
 import tempfile
 from pathlib import Path
@@ -42,12 +41,13 @@ import numpy as np
 
 from benchmarks.localizer import Localizer, sector
 from benchmarks.timing import median_seconds
-from cascade.audio import read_audio, resample
+from cascade.audio import resample
 from cascade.generators.procedural import ProceduralGenerator
 from cascade.metrics import circular_error, ild, itd
 from renderers import get
 from renderers.hrir import kemar, load_sofa
 from renderers.hrtf import HrtfRenderer
+from renderers.nfs_train import espeak
 from renderers.path import SourcePath
 
 RATE = 16000
@@ -85,11 +85,8 @@ def sources(items: int) -> list[tuple[str, np.ndarray]]:
     with tempfile.TemporaryDirectory() as work:
         for i in range(items):
             if i % 2 == 0:
-                wav = Path(work) / "s.wav"
                 k = (i // 2) % len(SENTENCES)
-                subprocess.run(["espeak-ng", "-v", VOICES[k], "-w", str(wav), SENTENCES[k]], check=True, capture_output=True)
-                audio, rate = read_audio(wav)
-                mono, kind = resample(audio[0], rate, RATE), "speech"
+                mono, kind = espeak(SENTENCES[k], VOICES[k], RATE, Path(work)), "speech"
             else:
                 name = CLASSES[(i // 2) % len(CLASSES)]
                 mono, kind = resample(generator.synthesise(name, SECONDS, 1 + i), generator.sample_rate, RATE), name

@@ -47,14 +47,20 @@ WORDS = ("time person year way day thing man world life hand part child eye woma
 VOICES = ("en-us", "en-gb", "en-gb-scotland", "en-029", "en-gb-x-rp", "en-us+f3", "en-us+m3", "en-gb+f2", "en-us+f5")
 
 
+def espeak(text: str, voice: str, sample_rate: int, workdir: Path, options: tuple[str, ...] = ()) -> np.ndarray:
+    """Mono float32 speech of `text` by Debian's espeak-ng (`options` e.g. ("-s", "150")), at `sample_rate` Hz."""
+    wav = workdir / "speech.wav"
+    subprocess.run(["espeak-ng", "-v", voice, *options, "-w", str(wav), text], check=True, capture_output=True)
+    audio, rate = read_audio(wav)
+    return resample(audio[0], rate, sample_rate)
+
+
 def speech(rng: np.random.Generator, sample_rate: int, workdir: Path) -> np.ndarray:
     """A few seconds of espeak-ng speech from a random word string, random voice, speed and pitch."""
     text = " ".join(rng.choice(WORDS, size=int(rng.integers(6, 14))))
-    wav = workdir / "speech.wav"
-    subprocess.run(["espeak-ng", "-v", str(rng.choice(VOICES)), "-s", str(int(rng.integers(120, 200))),
-                    "-p", str(int(rng.integers(20, 80))), "-w", str(wav), text], check=True, capture_output=True)
-    audio, rate = read_audio(wav)
-    return resample(audio[0], rate, sample_rate)
+    voice = str(rng.choice(VOICES))  # drawn in this order so a seed still makes the same data set
+    options = ("-s", str(int(rng.integers(120, 200))), "-p", str(int(rng.integers(20, 80))))
+    return espeak(text, voice, sample_rate, workdir, options)
 
 
 def procedural(rng: np.random.Generator, sample_rate: int) -> np.ndarray:
