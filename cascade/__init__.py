@@ -10,12 +10,13 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from cascade.scene import Keyframe, Position, Room, Scene, SceneError, SoundEvent
+from cascade.errors import CascadeError, GeneratorError, OutputError, PlannerError, RendererError, SceneError
+from cascade.scene import Keyframe, Position, Room, Scene, SoundEvent
 
 if TYPE_CHECKING:
     from cascade.result import RenderResult
 
-__all__ = ["Keyframe", "Position", "RenderResult", "Room", "Scene", "SceneError", "SoundEvent", "plan_scene", "render_scene"]
+__all__ = ["CascadeError", "GeneratorError", "Keyframe", "OutputError", "PlannerError", "RendererError", "Position", "RenderResult", "Room", "Scene", "SceneError", "SoundEvent", "plan_scene", "render_scene"]
 
 
 def plan_scene(text: str, planner: str = "rules", **options: Any) -> Scene:

@@ -10,18 +10,10 @@ import sys
 from importlib import import_module
 from pathlib import Path
 
+from cascade.errors import CascadeError
 from cascade.scene import SAMPLE_RATES, SceneError, json_schema
 
 EXIT_USAGE = 2
-
-
-def _user_errors() -> tuple[type[BaseException], ...]:
-    import planners
-    import renderers
-    from cascade import generators
-    from planners.timeline import TimelineError
-
-    return (SceneError, planners.PlannerError, generators.GeneratorError, renderers.RendererError, TimelineError)
 
 
 def _non_negative_int(text: str) -> int:
@@ -194,7 +186,7 @@ def main(argv: list[str] | None = None) -> int:
     except KeyboardInterrupt:
         print("cascade: interrupted; no partial files were left", file=sys.stderr)
         return 130
-    except _user_errors() as err:
+    except CascadeError as err:
         print(f"cascade: error: {err}", file=sys.stderr)
         return EXIT_USAGE
     return EXIT_USAGE

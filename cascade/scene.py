@@ -14,6 +14,8 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
+from cascade.errors import SceneError
+
 SAMPLE_RATES = (16000, 22050, 24000, 32000, 44100, 48000)
 MAX_EVENTS = 64
 MAX_EVENT_DURATION = 60.0
@@ -21,10 +23,6 @@ MAX_SCENE_DURATION = 600.0
 MAX_DISTANCE = 100.0
 
 SampleRate = Literal[16000, 22050, 24000, 32000, 44100, 48000]
-
-
-class SceneError(ValueError):
-    """A scene that breaks the schema; the message names the field and the allowed range."""
 
 
 def wrap_azimuth(azimuth: float) -> float:

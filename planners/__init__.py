@@ -5,6 +5,7 @@ from __future__ import annotations
 from importlib import import_module
 from typing import Protocol
 
+from cascade.errors import PlannerError
 from cascade.scene import Scene
 
 
@@ -12,10 +13,6 @@ class Planner(Protocol):
     name: str
 
     def plan(self, text: str) -> Scene: ...
-
-
-class PlannerError(ValueError):
-    """The planner could not turn the text into a valid scene; the message says why."""
 
 
 _REGISTRY = {

@@ -10,11 +10,9 @@ from typing import Literal
 
 import networkx as nx
 
+from cascade.errors import TimelineError
+
 RelationKind = Literal["at", "after", "with"]
-
-
-class TimelineError(ValueError):
-    """Relations that cannot form one timeline (unknown anchor, cycle, negative start)."""
 
 
 @dataclass(frozen=True)

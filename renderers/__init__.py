@@ -13,6 +13,7 @@ from typing import Protocol
 
 import numpy as np
 
+from cascade.errors import RendererError
 from renderers.path import SourcePath
 
 
@@ -21,10 +22,6 @@ class Renderer(Protocol):
     reference_distance: float
 
     def render(self, mono: np.ndarray, sample_rate: int, path: SourcePath) -> np.ndarray: ...
-
-
-class RendererError(ValueError):
-    """A renderer that cannot run (unreadable SOFA file, missing checkpoint); the message says why."""
 
 
 _REGISTRY = {

@@ -13,16 +13,14 @@ from typing import Protocol, Sequence
 
 import numpy as np
 
+from cascade.errors import GeneratorError
+
 
 class Generator(Protocol):
     name: str
     sample_rate: int
 
     def generate(self, prompts: Sequence[str], durations: Sequence[float], seeds: Sequence[int]) -> list[np.ndarray]: ...
-
-
-class GeneratorError(ValueError):
-    """A generator that cannot run (missing weights, bad library folder); the message says how to fix it."""
 
 
 _REGISTRY = {
