@@ -14,9 +14,10 @@ from cascade.errors import CascadeError, GeneratorError, OutputError, PlannerErr
 from cascade.scene import Keyframe, Position, Room, Scene, SoundEvent
 
 if TYPE_CHECKING:
+    from cascade.pipeline import Cascade
     from cascade.result import RenderResult
 
-__all__ = ["CascadeError", "GeneratorError", "Keyframe", "OutputError", "PlannerError", "RendererError", "Position", "RenderResult", "Room", "Scene", "SceneError", "SoundEvent", "plan_scene", "render_scene"]
+__all__ = ["Cascade", "CascadeError", "GeneratorError", "Keyframe", "OutputError", "PlannerError", "Position", "RenderResult", "RendererError", "Room", "Scene", "SceneError", "SoundEvent", "plan_scene", "render_scene"]
 
 
 def plan_scene(text: str, planner: str = "rules", **options: Any) -> Scene:
@@ -26,8 +27,8 @@ def plan_scene(text: str, planner: str = "rules", **options: Any) -> Scene:
     return plan(text, planner, **options)
 
 
-def render_scene(source: "Scene | str", **options: Any) -> "RenderResult":
-    """Render a Scene, a scene file path or a text; see cascade.pipeline.render_scene for the options."""
+def render_scene(source: Scene | str, **options: Any) -> RenderResult:
+    """Render a Scene, a scene file path or a text in one call; `cascade.Cascade` keeps models loaded for many."""
     from cascade.pipeline import render_scene as render
 
     return render(source, **options)
@@ -38,4 +39,8 @@ def __getattr__(name: str) -> Any:
         from cascade.result import RenderResult
 
         return RenderResult
+    if name == "Cascade":
+        from cascade.pipeline import Cascade
+
+        return Cascade
     raise AttributeError(f"module 'cascade' has no attribute {name!r}")

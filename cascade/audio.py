@@ -14,8 +14,6 @@ import soundfile as sf
 import soxr
 from scipy.signal import lfilter
 
-SPEED_OF_SOUND = 343.0  # m/s at 20 °C
-
 
 def resample(audio: np.ndarray, rate_in: int, rate_out: int) -> np.ndarray:
     """Resample along the last axis (soxr, high quality); returns float32."""

@@ -37,10 +37,20 @@ class ClipCache:
     def _path(self, key: str) -> Path:
         return self.folder / key[:2] / f"{key}.npy"
 
-    def get(self, key: str) -> np.ndarray | None:
+    def get(self, key: str, length: int | None = None) -> np.ndarray | None:
+        """The clip stored under `key`, or None; an entry that is unreadable, not a finite float32 mono clip or
+        not `length` samples long counts as a miss and is removed."""
+        path = self._path(key)
         try:
-            clip = np.load(self._path(key), allow_pickle=False)
-        except (OSError, ValueError):
+            clip = np.load(path, allow_pickle=False)
+        except FileNotFoundError:
+            self.misses += 1
+            return None
+        except (OSError, ValueError, EOFError):
+            clip = None
+        if clip is None or clip.dtype != np.float32 or clip.ndim != 1 or (length is not None and clip.size != length) \
+                or not np.isfinite(clip).all():
+            path.unlink(missing_ok=True)
             self.misses += 1
             return None
         self.hits += 1

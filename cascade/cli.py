@@ -1,6 +1,7 @@
 """`cascade` command line: plan, render, schema, bench, models, train-nfs.
 
-User errors print one line, `cascade: error: ...`, and exit with status 2.
+Backend choices, their help and their option flags come from the registries. Every user error
+prints one line, `cascade: error: ...`, and exits with status 2.
 """
 
 from __future__ import annotations
@@ -9,66 +10,108 @@ import argparse
 import sys
 from importlib import import_module
 from pathlib import Path
+from typing import Any, NoReturn
 
-from cascade.errors import CascadeError
-from cascade.scene import SAMPLE_RATES, SceneError, json_schema
+import planners
+import renderers
+from cascade import generators
+from cascade.errors import CascadeError, SceneError
+from cascade.limits import LOUDNESS_RANGE, SAMPLE_RATES
+from cascade.registry import Registry
+from cascade.scene import json_schema
+from cascade.seeds import MAX_SEED
 
 EXIT_USAGE = 2
 
+BENCHMARKS = {
+    "speed": "benchmarks.cascade_speed",
+    "planner": "benchmarks.planner_eval",
+    "renderers": "benchmarks.renderer_fidelity",
+    "renderer-speed": "benchmarks.renderer_speed",
+    "generators": "benchmarks.generator_speed",
+}
 
-def _non_negative_int(text: str) -> int:
-    value = int(text)
-    if value < 0:
-        raise argparse.ArgumentTypeError(f"must be >= 0, got {value}")
+
+class _Parser(argparse.ArgumentParser):
+    """argparse with one-line errors: `cascade: error: ...` and exit status 2."""
+
+    def error(self, message: str) -> NoReturn:
+        print(f"cascade: error: {message}; see `{self.prog} --help`", file=sys.stderr)
+        raise SystemExit(EXIT_USAGE)
+
+
+def _seed(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"must be an integer in [0, 2**63), got {text!r}") from None
+    if not 0 <= value < MAX_SEED:
+        raise argparse.ArgumentTypeError(f"must be an integer in [0, 2**63), got {text}")
     return value
 
 
-def _add_planner_flags(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--planner", default="rules", choices=["rules", "openai"], help="text -> scene backend (default: rules, offline)")
-    parser.add_argument("--llm-model", help="model name for --planner openai (env CASCADE_LLM_MODEL)")
-    parser.add_argument("--llm-base-url", help="OpenAI-compatible server URL (env OPENAI_BASE_URL); the key comes from OPENAI_API_KEY")
-    parser.add_argument("--fallback", choices=["rules"], help="if the LLM's scene stays invalid, use the rule planner (with a warning)")
+def _loudness(text: str) -> float:
+    low, high = LOUDNESS_RANGE
+    try:
+        value = float(text)
+    except ValueError:
+        value = float("nan")
+    if not low <= value <= high:
+        raise argparse.ArgumentTypeError(f"must be a number of LUFS in [{low:g}, {high:g}], got {text!r}")
+    return value
 
 
-def _planner_options(args: argparse.Namespace) -> dict:
-    if args.planner != "openai":
-        return {}
-    options = {"model": args.llm_model, "base_url": args.llm_base_url, "fallback": args.fallback}
-    return {k: v for k, v in options.items() if v is not None}
+def _backend_flags(parser: argparse.ArgumentParser, registry: Registry[Any], flag: str, default_help: str) -> None:
+    """`--generator` etc. with the registry's names as choices, and one flag per option any of its backends declares
+    (a flag several backends share, such as --device, is added once and reaches each of them)."""
+    parser.add_argument(flag, choices=registry.names(), metavar=registry.kind.upper(), help=f"{default_help}. {registry.help()}")
+    for entry in registry:
+        for option in entry.options:
+            if option.flag is None or option.flag in parser._option_string_actions:
+                continue
+            if option.switch:
+                parser.add_argument(option.flag, action="store_true", default=None, help=option.help)
+            else:
+                parser.add_argument(option.flag, type=option.type, choices=option.choices, metavar=option.metavar, help=option.help)
+
+
+def _backend_options(args: argparse.Namespace, registry: Registry[Any]) -> dict[str, dict[str, Any]]:
+    """Backend name -> the options its flags set on this command line."""
+    options: dict[str, dict[str, Any]] = {}
+    for entry in registry:
+        chosen = {o.name: getattr(args, o.dest) for o in entry.options if o.flag is not None and getattr(args, o.dest, None) is not None}
+        if chosen:
+            options[entry.name] = chosen
+    return options
 
 
 def _build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="cascade", description="Turn a written scene into binaural and first-order ambisonics audio.")
-    verbs = parser.add_subparsers(dest="verb", required=True, metavar="VERB")
+    parser = _Parser(prog="cascade", description="Turn a written scene into binaural and first-order ambisonics audio.")
+    verbs = parser.add_subparsers(dest="verb", required=True, metavar="VERB", parser_class=_Parser)
 
     plan = verbs.add_parser("plan", help="text -> scene JSON", description="Plan a scene from text and print or save its JSON.")
     plan.add_argument("text", help="scene description, e.g. 'a dog barks behind, then a bird on the right'")
     plan.add_argument("-o", "--output", type=Path, help="scene file to write (default: print to stdout)")
-    _add_planner_flags(plan)
+    _backend_flags(plan, planners.REGISTRY, "--planner", "text -> scene backend (default: rules)")
 
     render = verbs.add_parser("render", help="text or scene.json -> binaural + AmbiX WAV",
-                              description="Render a text or a scene file. Writes OUT (binaural), OUT_foa.wav (AmbiX: W,Y,Z,X, SN3D) and OUT.json (the resolved scene).")
+                              description="Render a text or a scene file. Writes OUT (binaural), OUT_foa.wav (AmbiX: W,Y,Z,X, SN3D) "
+                                          "and OUT.json (the resolved scene).")
     render.add_argument("input", help="a scene description, or a path to a .json scene file")
     render.add_argument("-o", "--output", type=Path, default=Path("scene.wav"), help="binaural WAV to write (default: scene.wav)")
-    _add_planner_flags(render)
-    render.add_argument("--generator", choices=["auto", "procedural", "tangoflux", "library"],
-                        help="mono clip backend (default: auto = TangoFlux if its weights are installed, else procedural; a scene file's recorded backends are kept)")
-    render.add_argument("--renderer", choices=["hrtf", "foa", "nfs"], help="binaural renderer (default: hrtf, or what the scene file records)")
-    render.add_argument("--hrtf", metavar="SOFA", help="SOFA file for the hrtf and foa renderers (default: MIT KEMAR)")
+    _backend_flags(render, planners.REGISTRY, "--planner", "text -> scene backend (default: rules)")
+    _backend_flags(render, generators.REGISTRY, "--generator",
+                   "mono clip backend (default: what a scene file records, else auto)")
+    _backend_flags(render, renderers.REGISTRY, "--renderer", "binaural renderer (default: what a scene file records, else hrtf)")
+    sofa_renderers = ", ".join(e.name for e in renderers.REGISTRY if e.takes("sofa"))
+    render.add_argument("--hrtf", metavar="SOFA", help=f"SOFA file for the {sofa_renderers} renderers (default: MIT KEMAR)")
     render.add_argument("--sample-rate", type=int, choices=SAMPLE_RATES, help="output rate in Hz (default: the scene's, 44100)")
-    render.add_argument("--seed", type=_non_negative_int, help="scene seed (default: the scene's, 0); new seeds for every event")
-    render.add_argument("--loudness", type=float, help="integrated loudness target of the binaural mix in LUFS, [-60, -5] (default -20)")
+    render.add_argument("--seed", type=_seed, help="scene seed (default: the scene's, 0); new clip seeds for every event "
+                                                   "that has no seed of its own")
+    render.add_argument("--loudness", type=_loudness, help="integrated loudness target of the binaural mix in LUFS, [-60, -5] (default -20)")
     render.add_argument("--stems", action="store_true", help="also write each event's binaural and AmbiX stem into OUT_stems/")
     render.add_argument("--fuma", action="store_true", help="also write OUT_fuma.wav (FuMa channel order and normalisation)")
     render.add_argument("--bit-depth", choices=["16", "24", "32f"], default="24", help="WAV sample format (default 24-bit PCM)")
-    render.add_argument("--tangoflux-path", help="TangoFlux checkpoint folder (env CASCADE_TANGOFLUX_PATH)")
-    render.add_argument("--steps", type=int, help="TangoFlux sampling steps (default 50)")
-    render.add_argument("--guidance-scale", type=float, help="TangoFlux classifier-free guidance (default 4.5)")
-    render.add_argument("--device", help="torch device for learned models: cuda, mps or cpu (default: the best available)")
-    render.add_argument("--dtype", choices=["float32", "bfloat16", "float16"], help="TangoFlux transformer precision (default: bfloat16 on CUDA, float32 elsewhere)")
-    render.add_argument("--decode-chunk", type=int, metavar="FRAMES", help="VAE-decode this many latent frames at a time to save memory (default: whole clip)")
-    render.add_argument("--all-frames", action="store_true", help="denoise TangoFlux's full 30 s latent as the reference does (slower; default: only the frames needed)")
-    render.add_argument("--library", metavar="FOLDER", help="folder of your own sound files; implies --generator library")
     render.add_argument("--no-cache", action="store_true", help="regenerate every clip instead of reusing cached ones")
     render.add_argument("-q", "--quiet", action="store_true", help="print only errors")
 
@@ -92,20 +135,11 @@ def _build_parser() -> argparse.ArgumentParser:
     return parser
 
 
-BENCHMARKS = {
-    "speed": "benchmarks.cascade_speed",
-    "planner": "benchmarks.planner_eval",
-    "renderers": "benchmarks.renderer_fidelity",
-    "renderer-speed": "benchmarks.renderer_speed",
-    "generators": "benchmarks.generator_speed",
-}
-
-
 def _plan(args: argparse.Namespace) -> int:
     from cascade.audio import write_text
     from cascade.pipeline import plan_scene
 
-    scene = plan_scene(args.text, args.planner, **_planner_options(args))
+    scene = plan_scene(args.text, args.planner or "rules", **_backend_options(args, planners.REGISTRY).get(args.planner or "rules", {}))
     if args.output is None:
         print(scene.to_json())
     else:
@@ -114,24 +148,18 @@ def _plan(args: argparse.Namespace) -> int:
     return 0
 
 
-def _generator_options(args: argparse.Namespace) -> dict[str, dict]:
-    tangoflux = {"path": args.tangoflux_path, "steps": args.steps, "guidance_scale": args.guidance_scale, "device": args.device,
-                 "dtype": args.dtype, "decode_chunk": args.decode_chunk, "all_frames": args.all_frames or None}
-    options = {"tangoflux": {k: v for k, v in tangoflux.items() if v is not None}}
-    if args.library:
-        options["library"] = {"folder": args.library}
-    return options
-
-
 def _render(args: argparse.Namespace) -> int:
-    from cascade.pipeline import render_scene
+    from cascade.pipeline import Cascade
 
-    generator = args.generator or ("library" if args.library else None)
+    generator_options = _backend_options(args, generators.REGISTRY)
+    generator = args.generator or ("library" if "library" in generator_options else None)
+    planner = args.planner or "rules"
     source = Path(args.input) if Path(args.input).is_file() else args.input
-    result = render_scene(source, seed=args.seed, planner=args.planner, generator=generator, renderer=args.renderer,
-                          sample_rate=args.sample_rate, hrtf=args.hrtf, loudness=args.loudness,
-                          planner_options=_planner_options(args), generator_options=_generator_options(args),
-                          cache=not args.no_cache, progress=not args.quiet and sys.stderr.isatty())
+    pipe = Cascade(planner=planner, generator=generator, renderer=args.renderer, hrtf=args.hrtf, sample_rate=args.sample_rate,
+                   loudness=args.loudness, planner_options=_backend_options(args, planners.REGISTRY).get(planner, {}),
+                   generator_options=generator_options, renderer_options=_backend_options(args, renderers.REGISTRY),
+                   cache=not args.no_cache, progress=not args.quiet and sys.stderr.isatty())
+    result = pipe(source, seed=args.seed)
     try:
         written = result.save_all(args.output, stems=args.stems, fuma=args.fuma, bit_depth=args.bit_depth)
     except OSError as err:
@@ -141,6 +169,7 @@ def _render(args: argparse.Namespace) -> int:
             print(note)
         for event in result.scene.events:
             p, g = event.position, event.generation
+            assert g is not None
             moving = " (moving)" if event.moves else ""
             print(f"  {event.id}: '{event.description}' {event.start:.2f}-{event.end:.2f} s at az {p.azimuth:.0f}°, "
                   f"el {p.elevation:.0f}°, {p.distance:.1f} m{moving} [{g.backend}, seed {g.seed}]")
@@ -168,7 +197,10 @@ def _run_module(module: str, argv: list[str]) -> int:
 
 
 def main(argv: list[str] | None = None) -> int:
-    args = _build_parser().parse_args(argv)
+    try:
+        args = _build_parser().parse_args(argv)
+    except SystemExit as done:  # --help, or a usage error already printed on one line
+        return int(done.code or 0)
     try:
         if args.verb == "plan":
             return _plan(args)

@@ -8,11 +8,13 @@ from __future__ import annotations
 
 import numpy as np
 
+from cascade.geometry import SPEED_OF_SOUND
+
 UPSAMPLE = 16  # cross-correlation interpolation factor before the parabolic peak fit
 
 
 def woodworth_itd(azimuth_deg: np.ndarray | float, head_radius: float = 0.0875,
-                  c: float = 343.0) -> np.ndarray | float:
+                  c: float = SPEED_OF_SOUND) -> np.ndarray | float:
     """Woodworth's spherical-head ITD in seconds: a / c · (θ + sin θ), θ the lateral angle; positive for a left source."""
     lateral = np.arcsin(np.sin(np.radians(azimuth_deg)))
     return head_radius / c * (lateral + np.sin(lateral))

@@ -7,9 +7,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from cascade.audio import integrated_loudness
-
-DEFAULT_LOUDNESS = -20.0  # LUFS, integrated, of the binaural mix
-PEAK_CEILING = -1.0  # dBFS, sample peak of either output
+from cascade.limits import DEFAULT_LOUDNESS, PEAK_CEILING
 
 
 @dataclass(frozen=True)

@@ -1,19 +1,23 @@
-"""The stage graph: plan -> generate (batched per backend) -> spatialise each event -> mix.
+"""The pipeline object: plan -> generate (one batch per backend) -> spatialise (events in parallel) -> mix.
 
-Stages are nodes of a networkx DAG run in topological order; each stage's wall time lands in
-`RenderResult.timings` (seconds).
+`Cascade` keeps what is expensive to build between calls: planners, generators (model weights),
+renderers (HRIR sets, networks) and the spatial stems of recent events, so rendering an edited scene
+recomputes only the events that changed. `render_scene` is the one-shot shortcut over it.
 """
 
 from __future__ import annotations
 
 import hashlib
+import json
+import os
+import threading
 import time
-from dataclasses import dataclass, field
-from functools import partial
+from collections import Counter, OrderedDict
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
 
-import networkx as nx
 import numpy as np
 from pydantic import ValidationError
 from tqdm.auto import tqdm
@@ -23,243 +27,312 @@ import renderers
 from cascade import generators
 from cascade.audio import resample
 from cascade.cache import ClipCache, clip_key
-from cascade.mixer import DEFAULT_LOUDNESS, Stem, mix
+from cascade.errors import GeneratorError, SceneError
+from cascade.generators import Generator, clip_length
+from cascade.limits import DEFAULT_LOUDNESS, SAMPLE_RATES
+from cascade.mixer import Stem, mix
 from cascade.result import RenderResult
-from cascade.scene import SAMPLE_RATES, Generation, RenderSettings, Scene, SceneError, describe_validation_error
+from cascade.scene import Generation, RenderSettings, Scene, SoundEvent, describe_validation_error
+from cascade.seeds import MAX_SEED, event_seed
+from planners import Planner
+from renderers import Renderer
 from renderers.path import SourcePath
+from renderers.spatialise import spatialise
 
 AUTO = "auto"
 REVERB_TAIL_MAX = 3.0  # s of room tail kept after the last event when the scene has no fixed length
+DRY_TAIL = 0.5  # s kept after the last event without a room
+STEM_MEMO = 64  # spatial stems kept in memory for re-renders of edited scenes
 
 
-@dataclass
-class RenderOptions:
-    """Backend choices for one render; None keeps what the scene records (or the default)."""
-
-    generator: str | None = None
-    renderer: str | None = None
-    hrtf: str | None = None
-    loudness: float | None = None
-    sample_rate: int | None = None
-    seed: int | None = None
-    generator_options: dict[str, dict[str, Any]] = field(default_factory=dict)
-    cache: ClipCache | None | bool = True
-    progress: bool = False
-
-
-def event_seed(scene_seed: int, event_id: str) -> int:
-    """A stable per-event seed from the scene seed and the event id (independent of event order)."""
-    digest = hashlib.sha256(f"{scene_seed}:{event_id}".encode()).digest()
-    return int.from_bytes(digest[:4], "little")
-
-
-def event_path(event) -> SourcePath:
+def event_path(event: SoundEvent) -> SourcePath:
     """The event's start position and keyframes as a renderer's SourcePath."""
     times, positions = event.path()
     return SourcePath.from_keys(times, [p.azimuth for p in positions], [p.elevation for p in positions],
                                 [p.distance for p in positions])
 
 
-def plan_scene(text: str, planner: str = "rules", **options: Any) -> Scene:
-    """Text -> Scene with the named planner."""
-    return planners.get(planner, **options).plan(text)
+@dataclass(frozen=True)
+class _Job:
+    """One event's clip: who makes it, with which seed, and where the cache keeps it."""
+
+    event: SoundEvent
+    backend: str
+    seed: int
 
 
-def load_input(source: Scene | str | Path, planner: str = "rules", planner_options: dict | None = None) -> Scene:
-    """A Scene from a Scene, a path to a .json scene file, or a text description."""
-    if isinstance(source, Scene):
-        return source
-    if isinstance(source, Path) or (isinstance(source, str) and source.strip().lower().endswith(".json")):
-        return Scene.load(source)
-    return plan_scene(source, planner, **(planner_options or {}))
+def _check_seed(seed: Any) -> int | None:
+    if seed is None:
+        return None
+    if isinstance(seed, bool) or not isinstance(seed, (int, np.integer)) or not 0 <= int(seed) < MAX_SEED:
+        raise SceneError(f"seed must be an integer in [0, 2**63), got {seed!r}")
+    return int(seed)
 
 
-def _add(a: np.ndarray | None, b: np.ndarray, gain: float = 1.0) -> np.ndarray:
-    """a + gain·b, zero-padding the shorter along the last axis."""
-    if a is None:
-        return gain * b
-    if a.shape[-1] < b.shape[-1]:
-        a, b = b * gain, a
-        gain = 1.0
-    out = a.copy()
-    out[..., :b.shape[-1]] += gain * b
-    return out
+def _check_options(name: str, options: Any) -> dict[str, dict[str, Any]]:
+    if options is None:
+        return {}
+    if not isinstance(options, dict) or not all(isinstance(k, str) and isinstance(v, dict) for k, v in options.items()):
+        raise SceneError(f"{name} must map a backend name to a dict of its options, e.g. {{'tangoflux': {{'steps': 25}}}}; got {options!r}")
+    return options
 
 
-class _Run:
-    """State shared by the stages of one render."""
+class Cascade:
+    """A text-to-spatial-audio pipeline that keeps its models loaded between calls.
 
-    def __init__(self, scene: Scene, options: RenderOptions):
-        self.options = options
-        self.scene = scene
-        self.clips: dict[str, np.ndarray] = {}
-        self.generations: dict[str, Generation] = {}
-        self.stems: dict[str, Stem] = {}
-        self.result: RenderResult | None = None
-        self.notes: list[str] = []
-        self._renderer: renderers.Renderer | None = None
-        cache = options.cache
+        pipe = cascade.Cascade(generator="tangoflux", renderer="nfs")   # nothing is loaded yet
+        for text in texts:
+            pipe(text, seed=0).save_all(...)                             # loads once, on first use
+
+    `generator` None keeps each scene's recorded backends and uses `auto` for the rest; `renderer`,
+    `hrtf` (SOFA path), `sample_rate` (Hz) and `loudness` (LUFS) None keep what a scene records (or the
+    default). `*_options` map a backend name to its options; `cache` is True (the default clip folder),
+    False/None (no cache) or a ClipCache; `workers` spatialises that many events at once (default: CPUs).
+    """
+
+    def __init__(self, *, planner: str = "rules", generator: str | None = None, renderer: str | None = None,
+                 hrtf: str | Path | None = None, sample_rate: int | None = None, loudness: float | None = None,
+                 planner_options: dict[str, Any] | None = None, generator_options: dict[str, dict[str, Any]] | None = None,
+                 renderer_options: dict[str, dict[str, Any]] | None = None, cache: ClipCache | bool | None = True,
+                 progress: bool = False, workers: int | None = None) -> None:
+        planners.REGISTRY.entry(planner)
+        if generator is not None:
+            generators.REGISTRY.entry(generator)
+        if renderer is not None:
+            renderers.REGISTRY.entry(renderer)
+        if sample_rate is not None and sample_rate not in SAMPLE_RATES:
+            raise SceneError(f"sample_rate must be one of {', '.join(map(str, SAMPLE_RATES))}, got {sample_rate!r}")
+        if cache is not None and not isinstance(cache, (bool, ClipCache)):
+            raise SceneError(f"cache must be True, False, None or a ClipCache, got {cache!r}")
+        if planner_options is not None and not isinstance(planner_options, dict):
+            raise SceneError(f"planner_options must be a dict of the planner's options, got {planner_options!r}")
+        if workers is not None and (not isinstance(workers, int) or workers < 1):
+            raise SceneError(f"workers must be a positive integer, got {workers!r}")
+        self.planner_name, self.generator_name, self.renderer_name = planner, generator, renderer
+        self.hrtf = None if hrtf is None else str(hrtf)
+        self.sample_rate, self.loudness = sample_rate, loudness
+        self.planner_options = dict(planner_options or {})
+        self.generator_options = _check_options("generator_options", generator_options)
+        self.renderer_options = _check_options("renderer_options", renderer_options)
         self.cache = ClipCache() if cache is True else (cache or None)
+        self.progress = progress
+        self.workers = workers or min(8, os.cpu_count() or 1)
+        self.loads: Counter[str] = Counter()  # models built, by "kind:name": one per backend however many calls
+        self._planner: Planner | None = None
+        self._generators: dict[tuple[str, int], Generator] = {}
+        self._renderers: dict[tuple[str, str | None], Renderer] = {}
+        self._stems: OrderedDict[str, Stem] = OrderedDict()
+        self._lock = threading.Lock()
 
-    # --- stages -------------------------------------------------------------------------------
-    def resolve_settings(self) -> None:
-        """Fix rate, seed and render settings: explicit options win over what the scene records."""
-        o, scene = self.options, self.scene
+    # ------------------------------------------------------------------ public
+    def plan(self, text: str) -> Scene:
+        """Text -> Scene with this pipeline's planner."""
+        if self._planner is None:
+            self._planner = planners.get(self.planner_name, **self.planner_options)
+            self.loads[f"planner:{self.planner_name}"] += 1
+        return self._planner.plan(text)
+
+    def __call__(self, source: Scene | str | Path, *, seed: int | None = None) -> RenderResult:
+        """Render a Scene, a scene file path (.json) or a text; `seed` replaces the scene seed (new clips)."""
+        return self.render(source, seed=seed)
+
+    def render(self, source: Scene | str | Path, *, seed: int | None = None) -> RenderResult:
+        """See `__call__`."""
+        timings: dict[str, float] = {}
+        began = time.perf_counter()
+        scene = self.load(source)
+        if not isinstance(source, (Scene, Path)) and not _is_scene_path(source):
+            timings["plan"] = time.perf_counter() - began
+        scene = self._resolve(scene, _check_seed(seed))
+        notes: list[str] = []
+        began = time.perf_counter()
+        clips, resolved = self._generate(scene, _check_seed(seed), notes)
+        timings["generate"] = time.perf_counter() - began
+        began = time.perf_counter()
+        stems = self._spatialise(resolved, clips)
+        timings["spatialise"] = time.perf_counter() - began
+        began = time.perf_counter()
+        result = self._mix(resolved, stems, notes)
+        timings["mix"] = time.perf_counter() - began
+        result.timings = timings
+        return result
+
+    def load(self, source: Scene | str | Path) -> Scene:
+        """A Scene from a Scene, a path to a .json scene file, or a text description (planned)."""
+        if isinstance(source, Scene):
+            return source
+        if isinstance(source, Path) or _is_scene_path(source):
+            return Scene.load(source)
+        if not isinstance(source, str):
+            raise SceneError(f"render takes a Scene, a scene file path or a text description, got {type(source).__name__}")
+        return self.plan(source)
+
+    # ------------------------------------------------------------------ stages
+    def _resolve(self, scene: Scene, seed: int | None) -> Scene:
+        """Fix rate, seed and render settings: this pipeline's settings win over what the scene records."""
         recorded = scene.render or RenderSettings()
-        rate = o.sample_rate or scene.sample_rate
-        if rate not in SAMPLE_RATES:
-            raise SceneError(f"sample_rate must be one of {', '.join(map(str, SAMPLE_RATES))}, got {rate}")
         try:
             settings = RenderSettings(
-                renderer=o.renderer or recorded.renderer,
-                hrtf=o.hrtf if o.hrtf is not None else recorded.hrtf,
-                loudness=o.loudness if o.loudness is not None else recorded.loudness,
+                renderer=self.renderer_name or recorded.renderer,
+                hrtf=self.hrtf if self.hrtf is not None else recorded.hrtf,
+                loudness=self.loudness if self.loudness is not None else recorded.loudness,
             )
         except ValidationError as err:
             raise SceneError(describe_validation_error(err)) from None
-        if settings.renderer not in renderers.names():
-            raise renderers.RendererError(f"unknown renderer '{settings.renderer}'; choose one of: {', '.join(renderers.names())}")
-        self.scene = scene.model_copy(update={
-            "sample_rate": rate,
-            "seed": o.seed if o.seed is not None else scene.seed,
-            "render": settings,
-        })
+        entry = renderers.REGISTRY.entry(settings.renderer)
+        if settings.hrtf is not None and not entry.takes("sofa"):
+            raise renderers.RendererError(f"an HRTF file applies to the renderers that take one "
+                                          f"({', '.join(e.name for e in renderers.REGISTRY if e.takes('sofa'))}), "
+                                          f"not to '{settings.renderer}'")
+        return scene.model_copy(update={"sample_rate": self.sample_rate or scene.sample_rate,
+                                        "seed": seed if seed is not None else scene.seed, "render": settings})
 
-    def generate(self) -> None:
-        """One batched call per backend for the clips the cache does not hold."""
-        scene, o = self.scene, self.options
-        chosen_auto: str | None = None
-        groups: dict[str, list] = {}
+    def _jobs(self, scene: Scene, seed: int | None) -> list[_Job]:
+        """Backend and seed per event: an event's own seed, else one from `seed`, else the recorded one, else the scene's."""
+        jobs = []
         for event in scene.events:
-            if o.generator not in (None, AUTO):
-                backend, seed = o.generator, event_seed(scene.seed, event.id)
-            elif event.generation is not None and o.seed is None:
-                backend, seed = event.generation.backend, event.generation.seed
+            recorded = event.generation
+            if event.seed is not None:
+                clip_seed = event.seed
+            elif seed is None and recorded is not None:
+                clip_seed = recorded.seed
             else:
-                if chosen_auto is None:
-                    chosen_auto, reason = _choose_auto(o.generator_options)
-                    self.notes.append(f"generator auto -> {chosen_auto}: {reason}")
-                backend, seed = chosen_auto, event_seed(scene.seed, event.id)
-            groups.setdefault(backend, []).append((event, seed))
-        for backend, members in groups.items():
-            generator = generators.get(backend, **o.generator_options.get(backend, {}))
-            tag = f"{backend}:{getattr(generator, 'cache_tag', '')}"
+                clip_seed = event_seed(scene.seed, event.id)
+            if self.generator_name not in (None, AUTO):
+                backend = self.generator_name
+            elif recorded is not None:
+                backend = recorded.backend
+            else:
+                backend = AUTO
+            jobs.append(_Job(event, backend, clip_seed))
+        return jobs
+
+    def generator(self, backend: str, sample_rate: int, recorded_folder: str | None = None) -> Generator:
+        """The generator `backend` built once (per delivery rate where it delivers at any rate)."""
+        entry = generators.REGISTRY.entry(backend)
+        options = dict(self.generator_options.get(backend, {}))
+        if backend == AUTO:
+            options = dict(self.generator_options.get("tangoflux", {}), **options)
+        if entry.takes("folder") and "folder" not in options:
+            if recorded_folder is None:
+                raise GeneratorError(f"this scene's clips come from the '{backend}' generator; pass --library FOLDER "
+                                     "(or choose another with --generator)")
+            options["folder"] = recorded_folder
+        rate = sample_rate if entry.takes("sample_rate") else 0
+        if rate:
+            options["sample_rate"] = rate
+        key = (backend + json.dumps(options, sort_keys=True, default=str), rate)
+        if key not in self._generators:
+            self._generators[key] = generators.get(backend, **options)
+            self.loads[f"generator:{backend}"] += 1
+        return self._generators[key]
+
+    def _generate(self, scene: Scene, seed: int | None, notes: list[str]) -> tuple[dict[str, np.ndarray], Scene]:
+        """Mono clips at the scene's rate by event id, and the scene with each event's generation recorded."""
+        rate = scene.sample_rate
+        groups: dict[str, list[_Job]] = {}
+        for job in self._jobs(scene, seed):
+            groups.setdefault(job.backend, []).append(job)
+        clips: dict[str, np.ndarray] = {}
+        generations: dict[str, Generation] = {}
+        for backend, jobs in groups.items():
+            folders = {str(j.event.generation.detail.get("folder")) for j in jobs
+                       if j.event.generation is not None and "folder" in j.event.generation.detail}
+            generator = self.generator(backend, rate, min(folders) if folders else None)
+            if generator.note and generator.note not in notes:
+                notes.append(generator.note)
+            tag = f"{generator.backend}:{generator.cache_tag}"
             missing = []
-            for event, seed in members:
-                key = clip_key(tag, event.description, event.duration, seed)
-                clip = self.cache.get(key) if self.cache else None
+            for job in jobs:
+                key = clip_key(tag, job.event.description, job.event.duration, job.seed)
+                expected = clip_length(job.event.duration, generator.sample_rate)
+                clip = self.cache.get(key, expected) if self.cache else None
                 if clip is None:
-                    missing.append((event, seed, key))
+                    missing.append((job, key))
                 else:
-                    self.clips[event.id] = clip
+                    clips[job.event.id] = clip
             if missing:
-                clips = generator.generate([e.description for e, _, _ in missing], [e.duration for e, _, _ in missing],
-                                           [s for _, s, _ in missing])
-                for (event, _, key), clip in zip(missing, clips):
-                    self.clips[event.id] = clip
+                made = generator.generate([j.event.description for j, _ in missing], [j.event.duration for j, _ in missing],
+                                          [j.seed for j, _ in missing])
+                for (job, key), clip in zip(missing, made):
+                    clips[job.event.id] = clip
                     if self.cache:
                         self.cache.put(key, clip)
-            describe: Callable[..., dict] | None = getattr(generator, "detail", None)
-            for event, seed in members:
-                detail = describe(event.description, event.duration, seed) if describe else {}
-                self.generations[event.id] = Generation(backend=backend, seed=seed, detail=detail)
-                self.clips[event.id] = resample(self.clips[event.id], generator.sample_rate, scene.sample_rate)
+            for job in jobs:
+                detail = generator.detail(job.event.description, job.event.duration, job.seed)
+                generations[job.event.id] = Generation(backend=generator.backend, seed=job.seed, detail=detail)
+                clips[job.event.id] = resample(clips[job.event.id], generator.sample_rate, rate)
+        events = [e.model_copy(update={"generation": generations[e.id]}) for e in scene.events]
+        return clips, Scene.model_validate(scene.model_copy(update={"events": events}).model_dump())
 
-    def renderer(self) -> renderers.Renderer:
-        """The scene's binaural renderer, built once per render."""
-        if self._renderer is None:
-            settings = self.scene.render
-            if settings.hrtf is not None and settings.renderer not in ("hrtf", "foa"):
-                raise renderers.RendererError(f"an HRTF file applies to the hrtf and foa renderers, not to '{settings.renderer}'")
-            options = {"sofa": settings.hrtf} if settings.renderer in ("hrtf", "foa") else {}
-            self._renderer = renderers.get(settings.renderer, **options)
-        return self._renderer
+    def renderer(self, name: str, hrtf: str | None) -> Renderer:
+        """The renderer `name` (with the SOFA file `hrtf` where it takes one), built once."""
+        key = (name, hrtf)
+        if key not in self._renderers:
+            options = dict(self.renderer_options.get(name, {}))
+            if hrtf is not None:
+                options["sofa"] = hrtf
+            self._renderers[key] = renderers.get(name, **options)
+            self.loads[f"renderer:{name}"] += 1
+        return self._renderers[key]
 
-    def spatialise(self, event_id: str) -> None:
-        """One event through the renderer (direct path, first-order reflections, late tail) and the FOA encoder."""
-        from renderers import foa, room
+    def _spatialise(self, scene: Scene, clips: dict[str, np.ndarray]) -> list[Stem]:
+        """One stem per event, computed in parallel threads; stems of unchanged events come from memory."""
+        settings = scene.render
+        assert settings is not None
+        renderer = self.renderer(settings.renderer, settings.hrtf)
+        shoebox = (scene.room.dimensions, scene.room.rt60) if scene.room is not None else None
+        context = json.dumps([settings.renderer, settings.hrtf, scene.sample_rate, shoebox])
 
-        scene, renderer = self.scene, self.renderer()
-        event = scene.event(event_id)
-        rate, mono, path = scene.sample_rate, self.clips[event_id], event_path(event)
-        sources = [(path, 1.0)]
-        if scene.room is not None:
-            sources += room.image_paths(scene.room.dimensions, scene.room.rt60, path)
-        binaural = ambix = None
-        for source_path, gain in sources:
-            binaural = _add(binaural, renderer.render(mono, rate, source_path), gain)
-            ambix = _add(ambix, foa.encode(mono, rate, source_path, reference_distance=renderer.reference_distance), gain)
-        if scene.room is not None:
-            tail_binaural, tail_foa = room.late_reverb(mono, rate, scene.room.dimensions, scene.room.rt60,
-                                                       self.generations[event_id].seed, renderer.reference_distance,
-                                                       getattr(renderer, "hrirs", None))
-            binaural, ambix = _add(binaural, tail_binaural), _add(ambix, tail_foa)
-        self.stems[event_id] = Stem(event_id, event.start, binaural.astype(np.float32), ambix.astype(np.float32), event.gain_db)
+        def one(event: SoundEvent) -> Stem:
+            clip = clips[event.id]
+            key = hashlib.sha256((context + event.model_dump_json() + hashlib.sha256(clip.tobytes()).hexdigest()).encode()).hexdigest()
+            with self._lock:
+                stem = self._stems.get(key)
+            if stem is None:
+                assert event.generation is not None
+                binaural, ambix = spatialise(clip, scene.sample_rate, event_path(event), renderer, shoebox, event.generation.seed)
+                stem = Stem(event.id, event.start, binaural, ambix, event.gain_db)
+            with self._lock:
+                self._stems[key] = stem
+                self._stems.move_to_end(key)
+                while len(self._stems) > STEM_MEMO:
+                    self._stems.popitem(last=False)
+            return stem
 
-    def mix(self) -> None:
-        scene = self.scene
+        bar = tqdm(total=len(scene.events), desc="spatialise", unit="event", disable=not self.progress, leave=False)
+        with ThreadPoolExecutor(max_workers=min(self.workers, len(scene.events))) as pool:
+            stems = []
+            for stem in pool.map(one, scene.events):
+                stems.append(stem)
+                bar.update()
+        bar.close()
+        return stems
+
+    def _mix(self, scene: Scene, stems: list[Stem], notes: list[str]) -> RenderResult:
         rate = scene.sample_rate
-        stems = [self.stems[e.id] for e in scene.events]
         if scene.duration is not None:
             length = int(round(scene.duration * rate))
         else:
             ends = [int(round(s.start * rate)) + s.binaural.shape[-1] for s in stems]
-            limit = int(round((scene.end + (REVERB_TAIL_MAX if scene.room else 0.5)) * rate))
+            limit = int(round((scene.end + (REVERB_TAIL_MAX if scene.room else DRY_TAIL)) * rate))
             length = min(max(ends), limit)
         binaural, ambix, report = mix(stems, rate, length, scene.render.loudness if scene.render else DEFAULT_LOUDNESS)
-        resolved = scene.model_copy(update={"events": [
-            e.model_copy(update={"generation": self.generations[e.id]}) for e in scene.events]})
-        self.scene = Scene.model_validate(resolved.model_dump())
-        self.notes.append(f"mix: {report.describe()}")
-        self.result = RenderResult(binaural, ambix, rate, self.scene, stems=stems, mix_report=report, notes=self.notes)
+        notes.append(f"mix: {report.describe()}")
+        return RenderResult(binaural, ambix, rate, scene, stems=stems, mix_report=report, notes=notes)
 
 
-def _choose_auto(generator_options: dict[str, dict[str, Any]]) -> tuple[str, str]:
-    """The generator `auto` stands for, and why: TangoFlux when its weights are on this machine, else procedural."""
-    from cascade.generators.auto import choose
-
-    return choose(tangoflux_path=generator_options.get("tangoflux", {}).get("path"))
+def _is_scene_path(source: object) -> bool:
+    return isinstance(source, str) and source.strip().lower().endswith(".json")
 
 
-def render(scene: Scene, options: RenderOptions | None = None, plan_seconds: float | None = None) -> RenderResult:
-    """Run the stage graph over a validated scene."""
-    run = _Run(scene, options or RenderOptions())
-    graph = nx.DiGraph()
-    graph.add_node("resolve", stage="resolve", run=run.resolve_settings)
-    graph.add_node("generate", stage="generate", run=run.generate)
-    graph.add_node("mix", stage="mix", run=run.mix)
-    graph.add_edge("resolve", "generate")
-    for event in scene.events:
-        node = f"spatialise:{event.id}"
-        graph.add_node(node, stage="spatialise", run=partial(run.spatialise, event.id))
-        graph.add_edges_from([("generate", node), (node, "mix")])
-    timings: dict[str, float] = {} if plan_seconds is None else {"plan": plan_seconds}
-    order = list(nx.topological_sort(graph))
-    bar = tqdm(order, desc="render", unit="stage", disable=not run.options.progress, leave=False)
-    for node in bar:
-        bar.set_postfix_str(node)
-        began = time.perf_counter()
-        graph.nodes[node]["run"]()
-        stage = graph.nodes[node]["stage"]
-        timings[stage] = timings.get(stage, 0.0) + time.perf_counter() - began
-    assert run.result is not None
-    run.result.timings = timings
-    return run.result
+def plan_scene(text: str, planner: str = "rules", **options: Any) -> Scene:
+    """Text -> Scene with the named planner."""
+    if not isinstance(text, str):
+        raise planners.PlannerError(f"the scene description must be text, got {type(text).__name__}")
+    return Cascade(planner=planner, planner_options=options).plan(text)
 
 
-def render_scene(source: Scene | str | Path, *, seed: int | None = None, planner: str = "rules", generator: str | None = None,
-                 renderer: str | None = None, sample_rate: int | None = None, hrtf: str | None = None,
-                 loudness: float | None = None, planner_options: dict | None = None,
-                 generator_options: dict[str, dict[str, Any]] | None = None, cache: ClipCache | None | bool = True,
-                 progress: bool = False) -> RenderResult:
-    """Text, a scene file path or a Scene -> binaural + AmbiX audio of the resolved scene.
-
-    `generator` None or "auto" keeps recorded backends and picks TangoFlux when installed, else
-    procedural; `renderer` None keeps the scene's (default hrtf); `hrtf` is a SOFA path.
-    """
-    began = time.perf_counter()
-    scene = load_input(source, planner, planner_options)
-    plan_seconds = time.perf_counter() - began if not isinstance(source, (Scene, Path)) else None
-    options = RenderOptions(generator=generator, renderer=renderer, hrtf=hrtf, loudness=loudness, sample_rate=sample_rate,
-                            seed=seed, generator_options=generator_options or {}, cache=cache, progress=progress)
-    return render(scene, options, plan_seconds)
+def render_scene(source: Scene | str | Path, *, seed: int | None = None, planner: str = "rules", **options: Any) -> RenderResult:
+    """Text, a scene file path or a Scene -> binaural + AmbiX audio of the resolved scene (see `Cascade` for the options)."""
+    return Cascade(planner=planner, **options)(source, seed=seed)

@@ -1,6 +1,6 @@
 """The scene schema: what sounds, when, and where (pydantic 2, validated at the boundary).
 
-Conventions (DESIGN.md): azimuth in degrees, (-180, 180], 0 = ahead, +90 = left; elevation in
+Conventions: azimuth in degrees, (-180, 180], 0 = ahead, +90 = left; elevation in
 degrees, [-90, 90], +90 = up; distance in metres from the head centre; times in seconds, `start`
 absolute in the scene, keyframe times relative to the event's start.
 """
@@ -8,30 +8,16 @@ absolute in the scene, keyframe times relative to the event's start.
 from __future__ import annotations
 
 import json
-import math
 from pathlib import Path
 from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from cascade.errors import SceneError
-
-SAMPLE_RATES = (16000, 22050, 24000, 32000, 44100, 48000)
-MAX_EVENTS = 64
-MAX_EVENT_DURATION = 60.0
-MAX_SCENE_DURATION = 600.0
-MAX_DISTANCE = 100.0
+from cascade.geometry import wrap_azimuth
+from cascade.limits import MAX_DISTANCE, MAX_EVENT_DURATION, MAX_EVENTS, MAX_SCENE_DURATION
 
 SampleRate = Literal[16000, 22050, 24000, 32000, 44100, 48000]
-
-
-def wrap_azimuth(azimuth: float) -> float:
-    """Wrap an angle in degrees into (-180, 180]."""
-    wrapped = math.fmod(azimuth + 180.0, 360.0)
-    if wrapped < 0:
-        wrapped += 360.0
-    wrapped -= 180.0
-    return 180.0 if wrapped == -180.0 else wrapped + 0.0
 
 
 class _Model(BaseModel):
@@ -48,7 +34,7 @@ class Position(_Model):
     @field_validator("azimuth")
     @classmethod
     def _wrap(cls, value: float) -> float:
-        return wrap_azimuth(value)
+        return float(wrap_azimuth(value))
 
 
 class Keyframe(_Model):
@@ -76,10 +62,11 @@ class SoundEvent(_Model):
     position: Position = Field(default_factory=Position, description="where the source is at the event's start")
     gain_db: float = Field(0.0, ge=-60.0, le=24.0, description="level offset in dB, [-60, 24]")
     trajectory: list[Keyframe] | None = Field(None, description="later waypoints; the source moves linearly between them")
+    seed: int | None = Field(None, ge=0, lt=2**63, description="the clip's seed, set by hand; wins over --seed and the scene seed")
     generation: Generation | None = None
 
     @model_validator(mode="after")
-    def _check_trajectory(self) -> "SoundEvent":
+    def _check_trajectory(self) -> SoundEvent:
         if self.trajectory is None:
             return self
         if not self.trajectory:
@@ -137,11 +124,11 @@ class Scene(_Model):
     room: Room | None = None
     sample_rate: SampleRate = 44100
     duration: float | None = Field(None, gt=0.0, le=MAX_SCENE_DURATION, description="seconds; default: until the last event ends")
-    seed: int = Field(0, ge=0, lt=2**63, description="scene seed; an event without its own seed derives one from it")
+    seed: int = Field(0, ge=0, lt=2**63, description="scene seed; an event without a seed of its own derives one from it and its id")
     render: RenderSettings | None = None
 
     @model_validator(mode="after")
-    def _check_events(self) -> "Scene":
+    def _check_events(self) -> Scene:
         ids = [e.id for e in self.events]
         duplicates = sorted({i for i in ids if ids.count(i) > 1})
         if duplicates:
@@ -167,7 +154,7 @@ class Scene(_Model):
         return self.model_dump_json(indent=2, exclude_none=True)
 
     @classmethod
-    def from_json(cls, text: str) -> "Scene":
+    def from_json(cls, text: str) -> Scene:
         """Parse and validate a scene; raises SceneError with a one-line message."""
         try:
             return cls.model_validate_json(text)
@@ -175,14 +162,14 @@ class Scene(_Model):
             raise SceneError(describe_validation_error(err)) from None
 
     @classmethod
-    def from_dict(cls, data: Any) -> "Scene":
+    def from_dict(cls, data: Any) -> Scene:
         try:
             return cls.model_validate(data)
         except ValidationError as err:
             raise SceneError(describe_validation_error(err)) from None
 
     @classmethod
-    def load(cls, path: str | Path) -> "Scene":
+    def load(cls, path: str | Path) -> Scene:
         path = Path(path)
         try:
             text = path.read_text(encoding="utf-8")

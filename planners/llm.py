@@ -11,14 +11,14 @@ import os
 import warnings
 from typing import Any, Literal
 
+from cascade.limits import MAX_TEXT
 from cascade.scene import Scene
-from planners import PlannerError, get
+from planners import Planner, PlannerError, get
 from planners.llm_prompt import InvalidReply, Refusal, parse_reply, repair_message, reply_json_schema, system_prompt, user_message
 
 DEFAULT_MODEL = "gpt-4o-mini"
 OPENAI_URL = "https://api.openai.com/v1"
 LOCAL_KEY = "no-key-needed"
-MAX_TEXT = 4000
 MAX_ECHOED_REPLY = 20000
 
 
@@ -30,7 +30,7 @@ def _env(name: str) -> str | None:
     return os.environ.get(name) or None
 
 
-class LLMPlanner:
+class LLMPlanner(Planner):
     """Plans scenes with a chat model behind an OpenAI-compatible API (OpenAI, vLLM, llama.cpp, Ollama)."""
 
     name = "openai"

@@ -15,13 +15,13 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 
-from cascade.scene import MAX_EVENT_DURATION, MAX_EVENTS, Keyframe, Position, Room, Scene, SceneError, SoundEvent
-from planners import PlannerError
+from cascade.limits import MAX_EVENT_DURATION, MAX_EVENTS, MAX_TEXT
+from cascade.scene import Keyframe, Position, Room, Scene, SceneError, SoundEvent
+from planners import Planner, PlannerError
 from planners.priors import Prior, classify, prior
 from planners.spatial_words import NUMBER, QUANTITY, Masked, Place, Waypoint, parse_number, parse_place, parse_room
 from planners.timeline import Relation, TimelineError, resolve_starts
 
-MAX_TEXT = 4000
 ALONE_SCENE = 10.0  # s, length of a scene that holds only whole-scene sounds
 LOUD_DB, FAINT_DB = 6.0, -12.0
 
@@ -279,7 +279,7 @@ def _sound_event(event: _Event, start: float, duration: float) -> SoundEvent:
                       position=_position(place, event.prior, path[0]), gain_db=event.gain_db, trajectory=keys)
 
 
-class RulePlanner:
+class RulePlanner(Planner):
     """Plans scenes from English text with hand-written rules; offline and deterministic."""
 
     name = "rules"

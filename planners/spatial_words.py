@@ -11,7 +11,9 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from cascade.scene import MAX_DISTANCE, Room, wrap_azimuth
+from cascade.geometry import wrap_azimuth
+from cascade.limits import MAX_DISTANCE
+from cascade.scene import Room
 
 _UNITS = ["zero", "one", "two", "three", "four", "five", "six", "seven", "eight", "nine", "ten", "eleven", "twelve",
           "thirteen", "fourteen", "fifteen", "sixteen", "seventeen", "eighteen", "nineteen"]

@@ -8,7 +8,9 @@ from pathlib import Path
 import numpy as np
 from scipy.signal import oaconvolve
 
-from renderers.hrir import HrirSet, unit_vectors
+from cascade.geometry import to_spherical, unit_vectors
+from renderers import Renderer
+from renderers.hrir import HrirSet
 from renderers.hrtf import load_hrirs
 from renderers.path import SourcePath
 from renderers.propagation import emission_times, propagate
@@ -68,8 +70,8 @@ def icosahedron() -> tuple[np.ndarray, np.ndarray]:
     for a in (-1.0, 1.0):
         for b in (-phi, phi):
             points += [(0.0, a, b), (a, b, 0.0), (b, 0.0, a)]
-    x, y, z = np.array(points).T
-    return np.degrees(np.arctan2(y, x)), np.degrees(np.arctan2(z, np.hypot(x, y)))
+    azimuth, elevation, _ = to_spherical(np.array(points))
+    return azimuth, elevation
 
 
 def decoder_filters(hrirs: HrirSet) -> np.ndarray:
@@ -89,7 +91,7 @@ def decode_binaural(foa: np.ndarray, sample_rate: int, hrirs: HrirSet) -> np.nda
     return oaconvolve(foa[:, None, :], filters, axes=-1).sum(axis=0).astype(np.float32)
 
 
-class FoaBinauralRenderer:
+class FoaBinauralRenderer(Renderer):
     """Binaural through first-order ambisonics: exact AmbiX encoding, then `decode_binaural`."""
 
     name = "foa"

@@ -15,21 +15,11 @@ import numpy as np
 from scipy.spatial import ConvexHull
 
 from cascade.audio import resample
+from cascade.geometry import to_spherical, unit_vectors, wrap_azimuth
 from renderers import RendererError
 
 ONSET_THRESHOLD_DB = -20.0  # onset = first crossing of this level relative to the ear's peak
 POLE_GAP_DEG = 1.0  # a pole farther than this from every measurement gets a synthetic direction
-
-
-def wrap_azimuth(azimuth: np.ndarray) -> np.ndarray:
-    """Degrees wrapped into (-180, 180]."""
-    return 180.0 - (180.0 - np.asarray(azimuth, dtype=np.float64)) % 360.0
-
-
-def unit_vectors(azimuth: np.ndarray, elevation: np.ndarray) -> np.ndarray:
-    """(k, 3) unit vectors x front, y left, z up for directions in degrees."""
-    az, el = np.radians(azimuth), np.radians(elevation)
-    return np.stack([np.cos(az) * np.cos(el), np.sin(az) * np.cos(el), np.sin(el)], axis=-1)
 
 
 def onsets(hrirs: np.ndarray) -> np.ndarray:
@@ -61,7 +51,7 @@ class HrirSet:
     def taps(self) -> int:
         return self.hrirs.shape[-1]
 
-    def at_rate(self, sample_rate: int) -> "HrirSet":
+    def at_rate(self, sample_rate: int) -> HrirSet:
         """This set resampled to `sample_rate` Hz (cached)."""
         return self if sample_rate == self.sample_rate else _resampled(self, int(sample_rate))
 
@@ -81,7 +71,7 @@ class HrirSet:
         return np.fft.irfft(spectra * phase, model.fft_size, axis=-1)[..., : self.taps].astype(np.float32)
 
     @cached_property
-    def _model(self) -> "_Interpolator":
+    def _model(self) -> _Interpolator:
         return _Interpolator.build(self)
 
 
@@ -97,7 +87,7 @@ class _Interpolator:
     fft_size: int
 
     @classmethod
-    def build(cls, hrir_set: HrirSet) -> "_Interpolator":
+    def build(cls, hrir_set: HrirSet) -> _Interpolator:
         fft_size = 2 * hrir_set.taps
         onset = onsets(hrir_set.hrirs)
         shifts = onset - onset.min()
@@ -170,9 +160,7 @@ def _load_sofa(path: str) -> HrirSet:
         positions = np.repeat(positions, data.shape[0], axis=0)
     kind, units = str(sofa.SourcePosition_Type).lower(), str(sofa.SourcePosition_Units).lower()
     if kind == "cartesian":
-        azimuth = np.degrees(np.arctan2(positions[:, 1], positions[:, 0]))
-        elevation = np.degrees(np.arctan2(positions[:, 2], np.hypot(positions[:, 0], positions[:, 1])))
-        distance = np.linalg.norm(positions, axis=1)
+        azimuth, elevation, distance = to_spherical(positions)
     elif kind == "spherical" and "rad" not in units:
         azimuth, elevation, distance = positions.T
     else:

@@ -9,6 +9,7 @@ from pathlib import Path
 import numpy as np
 from scipy.signal import oaconvolve
 
+from renderers import Renderer
 from renderers.hrir import HrirSet, kemar, load_sofa
 from renderers.path import SourcePath
 from renderers.propagation import emission_times, place, propagate, propagated_length, static_delay
@@ -48,7 +49,7 @@ def render_moving(mono: np.ndarray, sample_rate: int, path: SourcePath, hrirs: H
     return out[:, hop : hop + mono.size + hrirs.taps - 1]
 
 
-class HrtfRenderer:
+class HrtfRenderer(Renderer):
     """Direct binaural rendering with a measured HRIR set (MIT KEMAR when `sofa` is None)."""
 
     name = "hrtf"

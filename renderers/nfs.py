@@ -28,9 +28,10 @@ import torch
 from torch import nn
 from torch.nn import functional as F
 
-from cascade.audio import SPEED_OF_SOUND, resample
-from renderers import RendererError
-from renderers.hrir import unit_vectors
+from cascade.audio import resample
+from cascade.devices import torch_device
+from cascade.geometry import SPEED_OF_SOUND, to_cartesian
+from renderers import Renderer, RendererError
 from renderers.path import SourcePath
 from renderers.propagation import MIN_DISTANCE
 
@@ -70,7 +71,7 @@ class NfsConfig:
         return self.frame + 1
 
     @classmethod
-    def from_dict(cls, data: dict) -> "NfsConfig":
+    def from_dict(cls, data: dict) -> NfsConfig:
         names = {f.name for f in fields(cls)}
         return cls(**{k: v for k, v in data.items() if k in names})
 
@@ -285,7 +286,7 @@ def path_positions(path: SourcePath, n: int, config: NfsConfig) -> np.ndarray:
     """(P, 3) float32 positions (m): one for a static path, else one per frame centre."""
     times = frame_times(n, config) if path.moves else np.zeros(1)
     azimuth, elevation, distance = path.at(times)
-    return (unit_vectors(azimuth, elevation) * distance[:, None]).astype(np.float32)
+    return to_cartesian(azimuth, elevation, distance).astype(np.float32)
 
 
 def save_checkpoint(model: NeuralFourierShift, path: str | Path) -> None:
@@ -308,7 +309,7 @@ def load_checkpoint(path: str | Path) -> NeuralFourierShift:
     return model.eval()
 
 
-class NfsRenderer:
+class NfsRenderer(Renderer):
     """Binaural rendering with a trained Neural Fourier Shift network (the shipped checkpoint by default).
 
     Works at the network's rate (16 kHz in the shipped model) and resamples at its boundary, so the
@@ -317,21 +318,28 @@ class NfsRenderer:
 
     name = "nfs"
 
-    def __init__(self, checkpoint: str | Path | None = None) -> None:
-        self.model = load_checkpoint(DEFAULT_CHECKPOINT if checkpoint is None else checkpoint)
+    def __init__(self, checkpoint: str | Path | None = None, device: str | None = None) -> None:
+        self.device = torch_device(device, RendererError)
+        self.model = load_checkpoint(DEFAULT_CHECKPOINT if checkpoint is None else checkpoint).to(self.device)
         self.config = self.model.config
         self.reference_distance = self.config.reference_distance
 
     def render(self, mono: np.ndarray, sample_rate: int, path: SourcePath) -> np.ndarray:
         """(2, n) float32, n = len(mono) + max propagation delay + one frame (samples at `sample_rate`)."""
+        return self.render_many(mono, sample_rate, [(path, 1.0)])
+
+    def render_many(self, mono: np.ndarray, sample_rate: int, sources: list[tuple[SourcePath, float]]) -> np.ndarray:
+        """(2, n) float32 sum over (path, gain), resampled to the network's rate and back once for all of them."""
         c = self.config
         mono = np.asarray(mono, dtype=np.float32).reshape(-1)
-        inner = resample(mono, sample_rate, c.sample_rate)
-        delay = float(path.distance.max()) / SPEED_OF_SOUND
-        length = inner.size + math.ceil(delay * c.sample_rate) + c.frame
-        positions = path_positions(path, inner.size, c)
+        inner = torch.from_numpy(resample(mono, sample_rate, c.sample_rate))[None].to(self.device)
+        delay = max(float(path.distance.max()) for path, _ in sources) / SPEED_OF_SOUND
+        length = inner.shape[-1] + math.ceil(delay * c.sample_rate) + c.frame
+        out = torch.zeros(2, length, device=self.device)
         with torch.inference_mode():
-            out = self.model(torch.from_numpy(inner)[None], torch.from_numpy(positions)[None], length)[0].numpy()
+            for path, gain in sources:
+                positions = torch.from_numpy(path_positions(path, inner.shape[-1], c))[None].to(self.device)
+                out += gain * self.model(inner, positions, length)[0]
         size = mono.size + math.ceil(delay * sample_rate) + math.ceil(c.frame * sample_rate / c.sample_rate)
-        out = resample(out, c.sample_rate, sample_rate)
-        return np.ascontiguousarray(np.pad(out, ((0, 0), (0, max(size - out.shape[-1], 0))))[:, :size], dtype=np.float32)
+        out_rate = resample(out.cpu().numpy(), c.sample_rate, sample_rate)
+        return np.ascontiguousarray(np.pad(out_rate, ((0, 0), (0, max(size - out_rate.shape[-1], 0))))[:, :size], dtype=np.float32)

@@ -26,7 +26,8 @@ import numpy as np
 import torch
 from torch.nn import functional as F
 
-from cascade.audio import SPEED_OF_SOUND, fit_length, read_audio, resample, write_text
+from cascade.audio import fit_length, read_audio, resample, write_text
+from cascade.geometry import SPEED_OF_SOUND
 from renderers import RendererError
 from renderers.hrir import kemar, onsets
 from renderers.hrtf import HrtfRenderer
@@ -38,12 +39,7 @@ MAX_DISTANCE = 4.0  # m
 MIN_DISTANCE = 0.5  # m
 MOVING_SHARE = 0.3
 STFT_RESOLUTIONS = ((256, 64), (512, 128), (1024, 256))
-WORDS = ("time person year way day thing man world life hand part child eye woman place work week case point "
-         "number group problem fact water room mother area money story month lot right study book word business "
-         "issue side kind head house service friend father power hour game line end member law car city name "
-         "team minute idea kid body back parent face others level office door health art war history party result "
-         "change morning reason research girl guy moment air teacher force education open walk carry sing quickly "
-         "slowly bright green under over through seven twelve purple silver garden window river mountain").split()
+WORDS = ["time", "person", "year", "way", "day", "thing", "man", "world", "life", "hand", "part", "child", "eye", "woman", "place", "work", "week", "case", "point", "number", "group", "problem", "fact", "water", "room", "mother", "area", "money", "story", "month", "lot", "right", "study", "book", "word", "business", "issue", "side", "kind", "head", "house", "service", "friend", "father", "power", "hour", "game", "line", "end", "member", "law", "car", "city", "name", "team", "minute", "idea", "kid", "body", "back", "parent", "face", "others", "level", "office", "door", "health", "art", "war", "history", "party", "result", "change", "morning", "reason", "research", "girl", "guy", "moment", "air", "teacher", "force", "education", "open", "walk", "carry", "sing", "quickly", "slowly", "bright", "green", "under", "over", "through", "seven", "twelve", "purple", "silver", "garden", "window", "river", "mountain"]
 VOICES = ("en-us", "en-gb", "en-gb-scotland", "en-029", "en-gb-x-rp", "en-us+f3", "en-us+m3", "en-gb+f2", "en-us+f5")
 
 

@@ -21,11 +21,11 @@ class SourcePath:
     distance: np.ndarray
 
     @classmethod
-    def static(cls, azimuth: float, elevation: float = 0.0, distance: float = 1.5) -> "SourcePath":
+    def static(cls, azimuth: float, elevation: float = 0.0, distance: float = 1.5) -> SourcePath:
         return cls(np.zeros(1), np.array([float(azimuth)]), np.array([float(elevation)]), np.array([float(distance)]))
 
     @classmethod
-    def from_keys(cls, times, azimuth, elevation, distance) -> "SourcePath":
+    def from_keys(cls, times, azimuth, elevation, distance) -> SourcePath:
         arrays = [np.asarray(a, dtype=np.float64).reshape(-1) for a in (times, azimuth, elevation, distance)]
         if len({a.size for a in arrays}) != 1 or arrays[0].size == 0:
             raise ValueError("a source path needs equally many key times, azimuths, elevations and distances")

@@ -10,7 +10,7 @@ from __future__ import annotations
 import numpy as np
 from scipy.signal import oaconvolve
 
-from cascade.audio import SPEED_OF_SOUND
+from cascade.geometry import SPEED_OF_SOUND
 from renderers.path import SourcePath
 
 MIN_DISTANCE = 0.2  # m; closer sources are not louder

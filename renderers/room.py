@@ -9,10 +9,10 @@ from __future__ import annotations
 import numpy as np
 from scipy.signal import oaconvolve
 
-from cascade.audio import SPEED_OF_SOUND
+from cascade.geometry import SPEED_OF_SOUND, to_spherical, unit_vectors
 from renderers import RendererError
 from renderers.foa import decode_binaural
-from renderers.hrir import HrirSet, kemar, unit_vectors
+from renderers.hrir import HrirSet, kemar
 from renderers.path import SourcePath
 
 SABINE = 0.161  # s/m: RT60 = 0.161 V / (S α)
@@ -52,14 +52,12 @@ def image_paths(dimensions: tuple[float, float, float], rt60: float,
         for side in (-1.0, 1.0):
             mirrored = points.copy()
             mirrored[:, axis] = side * sizes[axis] - points[:, axis]
-            distance = np.linalg.norm(mirrored, axis=1)
-            azimuth = np.degrees(np.arctan2(mirrored[:, 1], mirrored[:, 0]))
-            elevation = np.degrees(np.arcsin(mirrored[:, 2] / distance))
+            azimuth, elevation, distance = to_spherical(mirrored)
             images.append((SourcePath.from_keys(path.times, azimuth, elevation, distance), gain))
     return images
 
 
-def late_reverb(mono: np.ndarray, sample_rate: int, dimensions: tuple[float, float, float], rt60: float, seed: int,
+def late_reverb(mono: np.ndarray, sample_rate: int, dimensions: tuple[float, float, float], rt60: float, rng: np.random.Generator,
                 reference_distance: float = 1.0, hrirs: HrirSet | None = None) -> tuple[np.ndarray, np.ndarray]:
     """Diffuse late reverberation of `mono`: (binaural (2, n), AmbiX (4, n)) float32.
 
@@ -68,14 +66,14 @@ def late_reverb(mono: np.ndarray, sample_rate: int, dimensions: tuple[float, flo
     gets (reference_distance / critical distance)² times the energy of `mono`, as the direct sound
     at 1 m would at the critical distance; Y, Z, X a third of it each (SN3D diffuse field). The
     binaural tail is the AmbiX tail decoded with `hrirs` (MIT KEMAR when None), scaled to their
-    mean energy. n = len(mono) + tail length + taps - 2; deterministic per `seed`.
+    mean energy. n = len(mono) + tail length + taps - 2; the noise comes from `rng`.
     """
     sizes = _check(dimensions, rt60)
     hrirs = (kemar() if hrirs is None else hrirs).at_rate(sample_rate)
     onset = int(round(sizes.max() / SPEED_OF_SOUND * sample_rate))
     length = int(round(rt60 * sample_rate))
     decay = np.exp(-3 * np.log(10) * np.arange(length) / (rt60 * sample_rate))
-    noise = np.random.default_rng(seed).standard_normal((4, length)) * decay
+    noise = rng.standard_normal((4, length)) * decay
     energy = (reference_distance / critical_distance(dimensions, rt60)) ** 2
     targets = energy * np.array([1.0, 1 / 3, 1 / 3, 1 / 3])
     noise *= np.sqrt(targets / np.sum(noise**2, axis=1))[:, None]

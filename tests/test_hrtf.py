@@ -3,7 +3,7 @@
 import numpy as np
 import pytest
 
-from cascade.audio import SPEED_OF_SOUND
+from cascade.geometry import SPEED_OF_SOUND
 from cascade.metrics import ild, itd, woodworth_itd
 from renderers.hrtf import HrtfRenderer
 from renderers.path import SourcePath

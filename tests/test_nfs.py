@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 import torch
 
-from cascade.audio import SPEED_OF_SOUND
+from cascade.geometry import SPEED_OF_SOUND
 from cascade.metrics import ild, itd
 from renderers import RendererError, get
 from renderers.hrtf import HrtfRenderer

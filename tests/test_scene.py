@@ -4,7 +4,8 @@ import json
 
 import pytest
 
-from cascade.scene import Keyframe, Position, Room, Scene, SceneError, SoundEvent, json_schema, wrap_azimuth
+from cascade.geometry import wrap_azimuth
+from cascade.scene import Keyframe, Position, Room, Scene, SceneError, SoundEvent, json_schema
 
 
 def _event(**fields):

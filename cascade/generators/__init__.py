@@ -1,47 +1,79 @@
 """Mono generators: prompts and durations in, mono clips out. Chosen by name: `generators.get("procedural")`.
 
 Every generator is batched: `generate(prompts, durations, seeds)` returns one float32 mono array per
-prompt, exactly `round(duration * sample_rate)` samples long, at the generator's own `sample_rate`
-(the pipeline resamples to the scene's rate at its boundary). A generator may also define
-`detail(prompt, duration, seed) -> dict` to record what it chose (a file, a match score).
+prompt, exactly `clip_length(duration, sample_rate)` samples long, at the generator's `sample_rate`
+(the pipeline resamples to the scene's rate at its boundary, once).
 """
 
 from __future__ import annotations
 
-from importlib import import_module
-from typing import Protocol, Sequence
+from collections.abc import Sequence
+from typing import Any, ClassVar
 
 import numpy as np
 
 from cascade.errors import GeneratorError
+from cascade.registry import Option, Registry
 
 
-class Generator(Protocol):
-    name: str
+class Generator:
+    """What every generator has; subclasses set `name`, `sample_rate` and implement `generate`.
+
+    `cache_tag` names whatever besides prompt, duration and seed decides a clip (weights, settings,
+    a library's file state); `detail` records what made a clip (a file and its match score).
+    """
+
+    name: ClassVar[str]
     sample_rate: int
+    cache_tag: str = ""
+    note: str | None = None  # one line the pipeline reports, e.g. why `auto` chose this backend
 
-    def generate(self, prompts: Sequence[str], durations: Sequence[float], seeds: Sequence[int]) -> list[np.ndarray]: ...
+    @property
+    def backend(self) -> str:
+        """The name recorded in a resolved scene: the backend that really made the clips."""
+        return self.name
 
+    def generate(self, prompts: Sequence[str], durations: Sequence[float], seeds: Sequence[int]) -> list[np.ndarray]:
+        """One float32 mono clip per prompt, `clip_length(duration, sample_rate)` samples."""
+        raise NotImplementedError
 
-_REGISTRY = {
-    "procedural": ("cascade.generators.procedural", "ProceduralGenerator"),
-    "tangoflux": ("cascade.generators.tangoflux", "TangoFluxGenerator"),
-    "library": ("cascade.generators.library", "LibraryGenerator"),
-}
-
-
-def names() -> list[str]:
-    return list(_REGISTRY)
-
-
-def get(name: str, **options) -> Generator:
-    """The generator registered as `name`, built with `options`."""
-    if name not in _REGISTRY:
-        raise GeneratorError(f"unknown generator '{name}'; choose one of: auto, {', '.join(_REGISTRY)}")
-    module, cls = _REGISTRY[name]
-    return getattr(import_module(module), cls)(**options)
+    def detail(self, prompt: str, duration: float, seed: int) -> dict[str, Any]:
+        """What made the clip, recorded in the resolved scene; empty by default."""
+        return {}
 
 
 def clip_length(duration: float, sample_rate: int) -> int:
     """Samples in a clip of `duration` seconds."""
     return max(1, int(round(duration * sample_rate)))
+
+
+_TANGOFLUX = (
+    Option("path", "--tangoflux-path", "TangoFlux checkpoint folder (env CASCADE_TANGOFLUX_PATH)", metavar="FOLDER"),
+    Option("steps", "--steps", "TangoFlux sampling steps (default 50)", type=int),
+    Option("guidance_scale", "--guidance-scale", "TangoFlux classifier-free guidance (default 4.5)", type=float),
+    Option("device", "--device", "torch device for learned models: cuda, mps or cpu (default: the best available)"),
+    Option("dtype", "--dtype", "TangoFlux transformer precision (default: bfloat16 on CUDA, float32 elsewhere)",
+           choices=("float32", "bfloat16", "float16")),
+    Option("decode_chunk", "--decode-chunk", "VAE-decode this many latent frames at a time to save memory (default: whole clip)",
+           type=int, metavar="FRAMES"),
+    Option("all_frames", "--all-frames", "denoise TangoFlux's full 30 s latent as the reference does (slower)", switch=True),
+    Option("text_encoder_path", None, "FLAN-T5 folder, when not inside the checkpoint"),
+)
+
+REGISTRY: Registry[Generator] = Registry("generator", GeneratorError)
+REGISTRY.register("auto", "cascade.generators.auto:AutoGenerator",
+                  "TangoFlux when its weights are on this machine, else procedural (default)", options=_TANGOFLUX)
+REGISTRY.register("procedural", "cascade.generators.procedural:ProceduralGenerator",
+                  "offline signal models of common sound classes", native_rate=44100)
+REGISTRY.register("tangoflux", "cascade.generators.tangoflux:TangoFluxGenerator",
+                  "TangoFlux text-to-audio (local weights)", options=_TANGOFLUX, native_rate=44100, extra="tangoflux")
+REGISTRY.register("library", "cascade.generators.library:LibraryGenerator",
+                  "best text match from your own sound folder",
+                  options=(Option("folder", "--library", "folder of your own sound files; implies --generator library", metavar="FOLDER"),
+                           Option("sample_rate", None, "rate the clips are delivered at (Hz)", type=int)),
+                  extra="library")
+
+get = REGISTRY.get
+names = REGISTRY.names
+
+__all__ = ["REGISTRY", "Generator", "GeneratorError", "clip_length", "get", "names"]

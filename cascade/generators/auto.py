@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from importlib.util import find_spec
 from pathlib import Path
+from typing import Any
 
-from cascade.generators import GeneratorError
+import numpy as np
+
+from cascade.generators import Generator, GeneratorError
 from cascade.generators.tangoflux_files import find_checkpoint, find_text_encoder
 
 TANGOFLUX_MODULES = ("diffusers", "transformers", "safetensors")
@@ -23,3 +27,31 @@ def choose(tangoflux_path: str | Path | None = None) -> tuple[str, str]:
         return "procedural", (f"procedural synthesis: TangoFlux weights are in {checkpoint} but {', '.join(missing)} "
                               "is not installed; pip install 'text2spatial-cascade[tangoflux]'")
     return "tangoflux", f"TangoFlux weights found in {checkpoint}"
+
+
+class AutoGenerator(Generator):
+    """The generator `auto` stands for, chosen when built: TangoFlux with `options` when it can run here, else procedural.
+
+    The resolved scene records the chosen backend, never 'auto'; `note` says which and why.
+    """
+
+    name = "auto"
+
+    def __init__(self, **tangoflux_options: Any) -> None:
+        from cascade import generators
+
+        chosen, reason = choose(tangoflux_options.get("path"))
+        self.inner = generators.get(chosen, **(tangoflux_options if chosen == "tangoflux" else {}))
+        self.sample_rate = self.inner.sample_rate
+        self.cache_tag = self.inner.cache_tag
+        self.note = f"generator auto -> {chosen}: {reason}"
+
+    @property
+    def backend(self) -> str:
+        return self.inner.backend
+
+    def generate(self, prompts: Sequence[str], durations: Sequence[float], seeds: Sequence[int]) -> list[np.ndarray]:
+        return self.inner.generate(prompts, durations, seeds)
+
+    def detail(self, prompt: str, duration: float, seed: int) -> dict[str, Any]:
+        return self.inner.detail(prompt, duration, seed)

@@ -15,14 +15,15 @@ import os
 import re
 import tempfile
 import warnings
+from collections.abc import Sequence
 from functools import lru_cache
 from pathlib import Path
-from typing import Any, Sequence
+from typing import Any
 
 import numpy as np
 
 from cascade.audio import read_audio, resample
-from cascade.generators import GeneratorError, clip_length
+from cascade.generators import Generator, GeneratorError, clip_length
 
 AUDIO_SUFFIXES = (".wav", ".flac", ".ogg")
 INDEX_NAME = ".cascade_index.npz"
@@ -121,7 +122,7 @@ def fit_to_duration(audio: np.ndarray, length: int, sample_rate: int) -> np.ndar
     return clip
 
 
-class LibraryGenerator:
+class LibraryGenerator(Generator):
     """Clips from the user's own sound files, chosen by text similarity; `sample_rate` in Hz (default 44.1 kHz)."""
 
     name = "library"

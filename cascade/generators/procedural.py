@@ -10,17 +10,17 @@ from __future__ import annotations
 import math
 import numbers
 import re
-from typing import Sequence
+from collections.abc import Sequence
 
 import numpy as np
 
 from cascade.audio import fit_length
-from cascade.generators import GeneratorError, clip_length
+from cascade.generators import Generator, GeneratorError, clip_length
 from cascade.generators.sounds import FALLBACK, SOUNDS
+from cascade.limits import MAX_EVENT_DURATION
 
 PEAK_DBFS = -3.0
 FADE_SECONDS = 0.005
-MAX_DURATION = 60.0
 
 _INFLECTION = r"(?:s|es|ed|d|ing|er|ers)?"
 
@@ -106,7 +106,7 @@ def _finish(audio: np.ndarray, sr: int) -> np.ndarray:
     return audio.astype(np.float32)
 
 
-class ProceduralGenerator:
+class ProceduralGenerator(Generator):
     """Offline mono generator: synthesises one of the sound classes in `sounds.SOUNDS` for each prompt."""
 
     name = "procedural"
@@ -137,7 +137,7 @@ def _validate(prompts: Sequence[str], durations: Sequence[float], seeds: Sequenc
     for prompt, duration, seed in zip(prompts, durations, seeds):
         if not isinstance(prompt, str):
             raise GeneratorError(f"prompt must be text, got {type(prompt).__name__}")
-        if not (isinstance(duration, numbers.Real) and math.isfinite(duration) and 0 < duration <= MAX_DURATION):
-            raise GeneratorError(f"duration must be in (0, {MAX_DURATION:g}] seconds, got {duration!r} for '{prompt}'")
+        if not (isinstance(duration, numbers.Real) and math.isfinite(duration) and 0 < duration <= MAX_EVENT_DURATION):
+            raise GeneratorError(f"duration must be in (0, {MAX_EVENT_DURATION:g}] seconds, got {duration!r} for '{prompt}'")
         if not (isinstance(seed, (int, np.integer)) and not isinstance(seed, bool) and seed >= 0):
             raise GeneratorError(f"seed must be a non-negative integer, got {seed!r} for '{prompt}'")

@@ -7,7 +7,7 @@ sounds_people; their shared DSP primitives in synth.
 
 from __future__ import annotations
 
-from typing import Callable
+from collections.abc import Callable
 
 import numpy as np
 

@@ -8,8 +8,22 @@ from __future__ import annotations
 
 import numpy as np
 
-from cascade.generators.synth import (bandpass, gate, grouped_times, impulses, lowpass, modal, noise_bursts, pass_by,
-                                      periodic, pink, regular_times, smooth_random, tone, white)
+from cascade.generators.synth import (
+    bandpass,
+    gate,
+    grouped_times,
+    impulses,
+    lowpass,
+    modal,
+    noise_bursts,
+    pass_by,
+    periodic,
+    pink,
+    regular_times,
+    smooth_random,
+    tone,
+    white,
+)
 
 _CHURCH_BELL_PARTIALS = np.array([0.5, 1.0, 1.183, 1.506, 2.0, 2.514, 2.662, 3.011, 4.166])
 _CHURCH_BELL_AMPS = np.array([0.6, 0.8, 0.7, 0.4, 1.0, 0.5, 0.4, 0.3, 0.2])

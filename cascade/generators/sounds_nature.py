@@ -8,9 +8,25 @@ from __future__ import annotations
 
 import numpy as np
 
-from cascade.generators.synth import (bandpass, brown, formant_amps, grouped_times, highpass, impulses, lowpass, modal,
-                                      noise_bursts, overlap_add, periodic, pink, poisson_times, regular_times,
-                                      smooth_random, tone, white)
+from cascade.generators.synth import (
+    bandpass,
+    brown,
+    formant_amps,
+    grouped_times,
+    highpass,
+    impulses,
+    lowpass,
+    modal,
+    noise_bursts,
+    overlap_add,
+    periodic,
+    pink,
+    poisson_times,
+    regular_times,
+    smooth_random,
+    tone,
+    white,
+)
 
 
 def _bark(sr: int, rng: np.random.Generator) -> np.ndarray:

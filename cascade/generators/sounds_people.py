@@ -8,9 +8,25 @@ from __future__ import annotations
 
 import numpy as np
 
-from cascade.generators.synth import (bandpass, brown, formant_amps, gate, grouped_times, highpass, impulses, lowpass,
-                                      modal, noise_bursts, overlap_add, periodic, pink, poisson_times, regular_times,
-                                      smooth_random, white)
+from cascade.generators.synth import (
+    bandpass,
+    brown,
+    formant_amps,
+    gate,
+    grouped_times,
+    highpass,
+    impulses,
+    lowpass,
+    modal,
+    noise_bursts,
+    overlap_add,
+    periodic,
+    pink,
+    poisson_times,
+    regular_times,
+    smooth_random,
+    white,
+)
 
 # (F1, F2, F3) in Hz of the vowels /a e i o u æ ə/ of an adult speaker
 _VOWELS = np.array([[730, 1090, 2440], [530, 1840, 2480], [270, 2290, 3010], [570, 840, 2410],

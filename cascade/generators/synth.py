@@ -6,12 +6,12 @@ sample rate in Hz, `n` a length in samples; randomness comes only from the `rng`
 
 from __future__ import annotations
 
-from typing import Sequence
+from collections.abc import Sequence
 
 import numpy as np
 from scipy.signal import butter, lfilter, sosfilt
 
-from cascade.audio import SPEED_OF_SOUND
+from cascade.geometry import SPEED_OF_SOUND
 
 _PINK_B = (0.049922035, -0.095993537, 0.050612699, -0.004408786)
 _PINK_A = (1.0, -2.494956002, 2.017265875, -0.522189400)

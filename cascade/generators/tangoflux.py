@@ -9,14 +9,16 @@ checkpoint's `text_encoder/` subfolder, or the Hugging Face cache (google/flan-t
 from __future__ import annotations
 
 import math
+from collections.abc import Sequence
 from pathlib import Path
-from typing import Any, Sequence
+from typing import Any
 
 import numpy as np
 import torch
 
 from cascade.audio import fit_length
-from cascade.generators import GeneratorError, clip_length
+from cascade.devices import torch_device
+from cascade.generators import Generator, GeneratorError, clip_length
 from cascade.generators.tangoflux_files import DOWNLOAD_HINT, find_checkpoint, find_text_encoder, read_config
 
 _DTYPES = {"float32": torch.float32, "fp32": torch.float32, "bfloat16": torch.bfloat16, "bf16": torch.bfloat16,
@@ -34,10 +36,7 @@ def _weights(path: Path) -> dict[str, torch.Tensor]:
 
 
 def _device_and_dtype(device: str | None, dtype: str | torch.dtype | None) -> tuple[torch.device, torch.dtype]:
-    if device is None:
-        mps = getattr(torch.backends, "mps", None)
-        device = "cuda" if torch.cuda.is_available() else "mps" if mps is not None and mps.is_available() else "cpu"
-    device = torch.device(device)
+    device = torch_device(device, GeneratorError)
     if dtype is None:
         return device, torch.bfloat16 if device.type == "cuda" else torch.float32
     if isinstance(dtype, str):
@@ -47,7 +46,7 @@ def _device_and_dtype(device: str | None, dtype: str | torch.dtype | None) -> tu
     return device, dtype
 
 
-class TangoFluxGenerator:
+class TangoFluxGenerator(Generator):
     """Learned mono clips from TangoFlux: 44.1 kHz, durations in (0, 30] s.
 
     steps: Euler steps; guidance_scale: classifier-free guidance weight; device: cuda / mps / cpu (auto);
@@ -83,7 +82,7 @@ class TangoFluxGenerator:
 
     @classmethod
     def from_parts(cls, model: Any, vae: Any, tokenizer: Any, steps: int = 50, guidance_scale: float = 4.5,
-                   all_frames: bool = False, decode_chunk: int | None = None) -> "TangoFluxGenerator":
+                   all_frames: bool = False, decode_chunk: int | None = None) -> TangoFluxGenerator:
         """A generator over modules already built (benchmarks with random full-size weights), on their device."""
         generator = cls.__new__(cls)
         generator.checkpoint = generator.text_encoder_path = None
