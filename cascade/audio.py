@@ -1,12 +1,10 @@
-"""Audio at the boundaries: resampling, atomic WAV I/O, and ITU-R BS.1770-4 loudness.
+"""Audio at the boundaries: resampling, reading, checking, and ITU-R BS.1770-4 loudness.
 
 Arrays are float32, shape (channels, samples) (a mono clip may be 1-D).
 """
 
 from __future__ import annotations
 
-import os
-import tempfile
 from pathlib import Path
 
 import numpy as np
@@ -35,43 +33,25 @@ def fit_length(audio: np.ndarray, length: int) -> np.ndarray:
     return np.pad(audio, pad)
 
 
-def write_wav(path: str | Path, audio: np.ndarray, sample_rate: int, subtype: str = "FLOAT") -> Path:
-    """Write (channels, samples) to `path` atomically: a temporary file beside it, then a rename."""
-    path = Path(path)
-    audio = np.asarray(audio, dtype=np.float32)
-    if audio.ndim == 1:
-        audio = audio[None]
-    path.parent.mkdir(parents=True, exist_ok=True)
-    handle, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    os.close(handle)
-    try:
-        sf.write(tmp, audio.T, sample_rate, subtype=subtype, format="WAV")
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
-    return path
-
-
-def write_text(path: str | Path, text: str) -> Path:
-    """Write a text file atomically."""
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    handle, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    try:
-        with os.fdopen(handle, "w", encoding="utf-8") as file:
-            file.write(text)
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
-    return path
-
-
 def read_audio(path: str | Path) -> tuple[np.ndarray, int]:
     """Read any soundfile-readable file as float32 (channels, samples) and its rate in Hz."""
     data, rate = sf.read(str(path), dtype="float32", always_2d=True)
     return np.ascontiguousarray(data.T), int(rate)
+
+
+def audio_fault(audio: np.ndarray, length: int | None = None, mono: bool = False) -> str | None:
+    """Why `audio` is not usable float32 audio (1-D when `mono`, `length` samples when given, every sample
+    finite), or None when it is. The one check for clips read from caches, libraries and models."""
+    if not isinstance(audio, np.ndarray) or audio.dtype != np.float32:
+        return f"it is {getattr(audio, 'dtype', type(audio).__name__)}, not float32 audio"
+    if mono and audio.ndim != 1:
+        return f"it has shape {audio.shape}, not a mono clip"
+    if audio.shape[-1] == 0 or (length is not None and audio.shape[-1] != length):
+        return f"it holds {audio.shape[-1]} samples, not {length}" if length is not None else "it holds no samples"
+    bad = int(np.count_nonzero(~np.isfinite(audio)))
+    if bad:
+        return f"it holds {bad} NaN or infinite sample{'s' if bad > 1 else ''}"
+    return None
 
 
 SUBNORMAL_GUARD = 1e-20

@@ -1,7 +1,7 @@
 """A content-addressed store of mono clips, so re-rendering an edited scene regenerates only what changed.
 
 A clip's address is a hash of (backend tag, prompt, duration, seed); the folder is
-$CASCADE_CACHE_DIR, else ~/.cache/text2spatial/clips.
+$CASCADE_CACHE_DIR/clips, else ~/.cache/text2spatial/clips.
 """
 
 from __future__ import annotations
@@ -9,15 +9,24 @@ from __future__ import annotations
 import hashlib
 import json
 import os
-import tempfile
 from pathlib import Path
 
 import numpy as np
 
+from cascade.audio import audio_fault
+from cascade.errors import OutputError
+from cascade.files import atomic_path
+
+
+def cache_root() -> Path:
+    """Where prepared data is kept: $CASCADE_CACHE_DIR, else ~/.cache/text2spatial (clips/, hrirs/)."""
+    root = os.environ.get("CASCADE_CACHE_DIR")
+    return Path(root).expanduser() if root else Path.home() / ".cache" / "text2spatial"
+
 
 def default_folder() -> Path:
-    root = os.environ.get("CASCADE_CACHE_DIR")
-    return Path(root) if root else Path.home() / ".cache" / "text2spatial" / "clips"
+    """The clip cache: cache_root() / clips."""
+    return cache_root() / "clips"
 
 
 def clip_key(backend: str, prompt: str, duration: float, seed: int) -> str:
@@ -48,8 +57,7 @@ class ClipCache:
             return None
         except (OSError, ValueError, EOFError):
             clip = None
-        if clip is None or clip.dtype != np.float32 or clip.ndim != 1 or (length is not None and clip.size != length) \
-                or not np.isfinite(clip).all():
+        if clip is None or audio_fault(clip, length, mono=True) is not None:
             path.unlink(missing_ok=True)
             self.misses += 1
             return None
@@ -58,17 +66,8 @@ class ClipCache:
 
     def put(self, key: str, clip: np.ndarray) -> None:
         """Store atomically; a cache that cannot be written is skipped, never fatal."""
-        path = self._path(key)
         try:
-            path.parent.mkdir(parents=True, exist_ok=True)
-            handle, tmp = tempfile.mkstemp(prefix=".clip.", suffix=".tmp", dir=path.parent)
-        except OSError:
-            return
-        try:
-            with os.fdopen(handle, "wb") as file:
+            with atomic_path(self._path(key)) as tmp, open(tmp, "wb") as file:
                 np.save(file, np.asarray(clip, dtype=np.float32), allow_pickle=False)
-            os.replace(tmp, path)
-        except OSError:
+        except (OSError, OutputError):
             return
-        finally:
-            Path(tmp).unlink(missing_ok=True)

@@ -98,20 +98,24 @@ def _build_parser() -> argparse.ArgumentParser:
                               description="Render a text or a scene file. Writes OUT (binaural), OUT_foa.wav (AmbiX: W,Y,Z,X, SN3D) "
                                           "and OUT.json (the resolved scene).")
     render.add_argument("input", help="a scene description, or a path to a .json scene file")
-    render.add_argument("-o", "--output", type=Path, default=Path("scene.wav"), help="binaural WAV to write (default: scene.wav)")
+    render.add_argument("-o", "--output", type=Path, default=Path("scene.wav"),
+                        help="binaural file to write; its extension picks the container: .wav, .flac, .ogg, .opus, .mp3 (stereo only), .aiff, .caf, .w64, .rf64 (default: scene.wav)")
     _backend_flags(render, planners.REGISTRY, "--planner", "text -> scene backend (default: rules)")
     _backend_flags(render, generators.REGISTRY, "--generator",
                    "mono clip backend (default: what a scene file records, else auto)")
     _backend_flags(render, renderers.REGISTRY, "--renderer", "binaural renderer (default: what a scene file records, else hrtf)")
     sofa_renderers = ", ".join(e.name for e in renderers.REGISTRY if e.takes("sofa"))
     render.add_argument("--hrtf", metavar="SOFA", help=f"SOFA file for the {sofa_renderers} renderers (default: MIT KEMAR)")
+    render.add_argument("--hrtf-eq", choices=["diffuse", "none"],
+                        help="HRTF equalisation: diffuse-field, so headphones hear the timbre of the AmbiX W channel (default), "
+                             "or none (the set as measured)")
     render.add_argument("--sample-rate", type=int, choices=SAMPLE_RATES, help="output rate in Hz (default: the scene's, 44100)")
     render.add_argument("--seed", type=_seed, help="scene seed (default: the scene's, 0); new clip seeds for every event "
                                                    "that has no seed of its own")
     render.add_argument("--loudness", type=_loudness, help="integrated loudness target of the binaural mix in LUFS, [-60, -5] (default -20)")
     render.add_argument("--stems", action="store_true", help="also write each event's binaural and AmbiX stem into OUT_stems/")
     render.add_argument("--fuma", action="store_true", help="also write OUT_fuma.wav (FuMa channel order and normalisation)")
-    render.add_argument("--bit-depth", choices=["16", "24", "32f"], default="24", help="WAV sample format (default 24-bit PCM)")
+    render.add_argument("--bit-depth", choices=["16", "24", "32f"], help="sample format where the container takes one (default 24-bit PCM)")
     render.add_argument("--no-cache", action="store_true", help="regenerate every clip instead of reusing cached ones")
     render.add_argument("-q", "--quiet", action="store_true", help="print only errors")
 
@@ -135,11 +139,33 @@ def _build_parser() -> argparse.ArgumentParser:
     return parser
 
 
-def _plan(args: argparse.Namespace) -> int:
-    from cascade.audio import write_text
-    from cascade.pipeline import plan_scene
+def _input(argument: str) -> Path | str:
+    """A scene file path when `argument` names an existing file (a pipe such as /dev/fd/63 included) or ends
+    in .json; otherwise the text of a scene description, however long."""
+    if "\n" in argument or len(argument.encode()) > 4096:
+        return argument
+    path = Path(argument)
+    try:
+        exists = path.exists()
+    except OSError:  # a name too long for the file system is text
+        return argument
+    return path if exists or argument.strip().lower().endswith(".json") else argument
 
-    scene = plan_scene(args.text, args.planner or "rules", **_backend_options(args, planners.REGISTRY).get(args.planner or "rules", {}))
+
+def _printable(text: str) -> str:
+    """`text` with control characters (escape sequences, bells) shown as escapes, safe to print on a terminal."""
+    return "".join(c if c.isprintable() else c.encode("unicode_escape").decode("ascii") for c in text)
+
+
+def _plan(args: argparse.Namespace) -> int:
+    from cascade.files import write_text
+    from cascade.pipeline import plan_scene
+    from cascade.result import check_outputs
+
+    if args.output is not None:
+        check_outputs({"scene": args.output}, [])
+    planner = args.planner or "rules"
+    scene = plan_scene(args.text, planner, **_backend_options(args, planners.REGISTRY).get(planner, {}))
     if args.output is None:
         print(scene.to_json())
     else:
@@ -150,29 +176,33 @@ def _plan(args: argparse.Namespace) -> int:
 
 def _render(args: argparse.Namespace) -> int:
     from cascade.pipeline import Cascade
+    from cascade.result import check_outputs, output_paths
 
     generator_options = _backend_options(args, generators.REGISTRY)
     generator = args.generator or ("library" if "library" in generator_options else None)
     planner = args.planner or "rules"
-    source = Path(args.input) if Path(args.input).is_file() else args.input
-    pipe = Cascade(planner=planner, generator=generator, renderer=args.renderer, hrtf=args.hrtf, sample_rate=args.sample_rate,
+    source = _input(args.input)
+    inputs = [Path(p) for p in (args.hrtf, source if isinstance(source, Path) else None) if p is not None]
+    check_outputs(output_paths(args.output, fuma=args.fuma), inputs, args.sample_rate, args.bit_depth)
+    stem_folder = args.output.with_suffix("").with_name(args.output.stem + "_stems")
+    if args.stems and stem_folder.exists() and not stem_folder.is_dir():
+        raise SceneError(f"{stem_folder} exists and is not a folder; move it or choose another name with -o")
+    pipe = Cascade(planner=planner, generator=generator, renderer=args.renderer, hrtf=args.hrtf, hrtf_eq=args.hrtf_eq,
+                   sample_rate=args.sample_rate,
                    loudness=args.loudness, planner_options=_backend_options(args, planners.REGISTRY).get(planner, {}),
                    generator_options=generator_options, renderer_options=_backend_options(args, renderers.REGISTRY),
                    cache=not args.no_cache, progress=not args.quiet and sys.stderr.isatty())
     result = pipe(source, seed=args.seed)
-    try:
-        written = result.save_all(args.output, stems=args.stems, fuma=args.fuma, bit_depth=args.bit_depth)
-    except OSError as err:
-        raise SceneError(f"cannot write {args.output}: {err.strerror or err}") from None
+    written = result.save_all(args.output, stems=args.stems, fuma=args.fuma, bit_depth=args.bit_depth)
     if not args.quiet:
         for note in result.notes:
-            print(note)
+            print(_printable(note))
         for event in result.scene.events:
             p, g = event.position, event.generation
             assert g is not None
             moving = " (moving)" if event.moves else ""
-            print(f"  {event.id}: '{event.description}' {event.start:.2f}-{event.end:.2f} s at az {p.azimuth:.0f}°, "
-                  f"el {p.elevation:.0f}°, {p.distance:.1f} m{moving} [{g.backend}, seed {g.seed}]")
+            print(f"  {_printable(event.id)}: '{_printable(event.description)}' {event.start:.2f}-{event.end:.2f} s at az "
+                  f"{p.azimuth:.0f}°, el {p.elevation:.0f}°, {p.distance:.1f} m{moving} [{g.backend}, seed {g.seed}]")
         timing = ", ".join(f"{k} {v * 1000:.0f} ms" for k, v in result.timings.items())
         print(f"timings: {timing}")
         print("wrote " + ", ".join(str(p) for p in written))

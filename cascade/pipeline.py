@@ -91,7 +91,7 @@ class Cascade:
     """
 
     def __init__(self, *, planner: str = "rules", generator: str | None = None, renderer: str | None = None,
-                 hrtf: str | Path | None = None, sample_rate: int | None = None, loudness: float | None = None,
+                 hrtf: str | Path | None = None, hrtf_eq: str | None = None, sample_rate: int | None = None, loudness: float | None = None,
                  planner_options: dict[str, Any] | None = None, generator_options: dict[str, dict[str, Any]] | None = None,
                  renderer_options: dict[str, dict[str, Any]] | None = None, cache: ClipCache | bool | None = True,
                  progress: bool = False, workers: int | None = None) -> None:
@@ -109,8 +109,8 @@ class Cascade:
         if workers is not None and (not isinstance(workers, int) or workers < 1):
             raise SceneError(f"workers must be a positive integer, got {workers!r}")
         self.planner_name, self.generator_name, self.renderer_name = planner, generator, renderer
-        self.hrtf = None if hrtf is None else str(hrtf)
-        self.sample_rate, self.loudness = sample_rate, loudness
+        self.hrtf = None if hrtf is None else str(Path(hrtf).expanduser().resolve())
+        self.hrtf_eq, self.sample_rate, self.loudness = hrtf_eq, sample_rate, loudness
         self.planner_options = dict(planner_options or {})
         self.generator_options = _check_options("generator_options", generator_options)
         self.renderer_options = _check_options("renderer_options", renderer_options)
@@ -120,7 +120,7 @@ class Cascade:
         self.loads: Counter[str] = Counter()  # models built, by "kind:name": one per backend however many calls
         self._planner: Planner | None = None
         self._generators: dict[tuple[str, int], Generator] = {}
-        self._renderers: dict[tuple[str, str | None], Renderer] = {}
+        self._renderers: dict[tuple[str, str | None, str], Renderer] = {}
         self._stems: OrderedDict[str, Stem] = OrderedDict()
         self._lock = threading.Lock()
 
@@ -175,6 +175,7 @@ class Cascade:
             settings = RenderSettings(
                 renderer=self.renderer_name or recorded.renderer,
                 hrtf=self.hrtf if self.hrtf is not None else recorded.hrtf,
+                hrtf_eq=self.hrtf_eq or recorded.hrtf_eq,
                 loudness=self.loudness if self.loudness is not None else recorded.loudness,
             )
         except ValidationError as err:
@@ -265,13 +266,15 @@ class Cascade:
         events = [e.model_copy(update={"generation": generations[e.id]}) for e in scene.events]
         return clips, Scene.model_validate(scene.model_copy(update={"events": events}).model_dump())
 
-    def renderer(self, name: str, hrtf: str | None) -> Renderer:
-        """The renderer `name` (with the SOFA file `hrtf` where it takes one), built once."""
-        key = (name, hrtf)
+    def renderer(self, name: str, hrtf: str | None = None, hrtf_eq: str = "diffuse") -> Renderer:
+        """The renderer `name` (with the SOFA file `hrtf` and its equalisation where it takes them), built once."""
+        key = (name, hrtf, hrtf_eq)
         if key not in self._renderers:
             options = dict(self.renderer_options.get(name, {}))
             if hrtf is not None:
                 options["sofa"] = hrtf
+            if renderers.REGISTRY.entry(name).takes("equalisation"):
+                options["equalisation"] = hrtf_eq
             self._renderers[key] = renderers.get(name, **options)
             self.loads[f"renderer:{name}"] += 1
         return self._renderers[key]
@@ -280,9 +283,9 @@ class Cascade:
         """One stem per event, computed in parallel threads; stems of unchanged events come from memory."""
         settings = scene.render
         assert settings is not None
-        renderer = self.renderer(settings.renderer, settings.hrtf)
+        renderer = self.renderer(settings.renderer, settings.hrtf, settings.hrtf_eq)
         shoebox = (scene.room.dimensions, scene.room.rt60) if scene.room is not None else None
-        context = json.dumps([settings.renderer, settings.hrtf, scene.sample_rate, shoebox])
+        context = json.dumps([settings.renderer, settings.hrtf, settings.hrtf_eq, scene.sample_rate, shoebox])
 
         def one(event: SoundEvent) -> Stem:
             clip = clips[event.id]

@@ -1,19 +1,61 @@
-"""What a render returns, and how it is written to disk (every file atomically)."""
+"""What a render returns, and how it is written to disk: the files of one render are committed together."""
 
 from __future__ import annotations
 
+import os
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Literal
 
 import numpy as np
 
-from cascade.audio import write_text, write_wav
+from cascade.errors import OutputError
+from cascade.files import OutputSet, audio_format, write_audio, write_audio_to
 from cascade.mixer import MixReport, Stem, place
 from cascade.scene import Scene
 
 Format = Literal["binaural", "foa", "fuma"]
-SUBTYPES = {"16": "PCM_16", "24": "PCM_24", "32f": "FLOAT"}
+FORMATS = ("binaural", "foa", "fuma")
+
+
+def output_paths(path: str | Path, stems: list[str] | None = None, fuma: bool = False) -> dict[str, Path]:
+    """What `save_all` writes for `path` (e.g. out.flac): 'binaural' out.flac, 'foa' out_foa.flac, 'fuma' out_fuma.flac,
+    'stem:<id>' and 'stem_foa:<id>' in out_stems/, and 'scene' out.json (always last)."""
+    path = Path(path)
+    base, suffix = path.with_suffix(""), path.suffix
+    paths = {"binaural": path, "foa": Path(f"{base}_foa{suffix}")}
+    if fuma:
+        paths["fuma"] = Path(f"{base}_fuma{suffix}")
+    for event_id in stems or []:
+        folder = Path(f"{base}_stems")
+        paths[f"stem:{event_id}"] = folder / f"{event_id}{suffix}"
+        paths[f"stem_foa:{event_id}"] = folder / f"{event_id}_foa{suffix}"
+    paths["scene"] = Path(f"{base}.json")
+    return paths
+
+
+def check_outputs(paths: dict[str, Path], inputs: list[Path], sample_rate: int | None = None, bit_depth: str | None = None) -> None:
+    """OutputError before any work when an output cannot be written: a container that cannot hold it, an input
+    it would overwrite, a folder in the way, a folder that cannot be created or written."""
+    taken = {p.resolve() for p in inputs}
+    for kind, path in paths.items():
+        if kind != "scene":
+            audio_format(path, 2 if kind in ("binaural",) or kind.startswith("stem:") else 4, sample_rate or 48000, bit_depth)
+        if path.resolve() in taken:
+            raise OutputError(f"{path} is also an input of this render; choose another output name with -o")
+        if path.is_dir():
+            raise OutputError(f"{path} is a folder; choose an output file name with -o")
+        folder = path.parent
+        while not folder.exists() and folder != folder.parent:
+            folder = folder.parent
+        if not folder.is_dir():
+            raise OutputError(f"cannot write {path}: {folder} is not a folder")
+        if not _writable(folder):
+            raise OutputError(f"cannot write {path}: {folder} is not writable")
+
+
+def _writable(folder: Path) -> bool:
+    return os.access(folder, os.W_OK | os.X_OK)
 
 
 @dataclass
@@ -34,34 +76,50 @@ class RenderResult:
         """Length in seconds."""
         return self.binaural.shape[-1] / self.sample_rate
 
-    def save(self, path: str | Path, format: Format = "binaural", bit_depth: str = "24") -> Path:
-        """Write one file: binaural (2 ch), AmbiX FOA (4 ch) or FuMa FOA (4 ch, W/√2, X, Y, Z)."""
+    def audio(self, format: Format = "binaural") -> np.ndarray:
+        """Binaural (2, n), AmbiX FOA (4, n) or FuMa FOA (4, n: W/√2, X, Y, Z)."""
         if format == "binaural":
-            audio = self.binaural
-        elif format == "foa":
-            audio = self.foa
-        elif format == "fuma":
+            return self.binaural
+        if format == "foa":
+            return self.foa
+        if format == "fuma":
             from renderers.foa import to_fuma
 
-            audio = to_fuma(self.foa)
-        else:
-            raise ValueError(f"format must be binaural, foa or fuma, got {format!r}")
-        return write_wav(path, audio, self.sample_rate, subtype=SUBTYPES[bit_depth])
+            return to_fuma(self.foa)
+        raise OutputError(f"format must be one of {', '.join(FORMATS)}, got {format!r}")
 
-    def save_all(self, path: str | Path, stems: bool = False, fuma: bool = False, bit_depth: str = "24") -> list[Path]:
-        """Write `path` (binaural), `<stem>_foa.wav` (AmbiX), `<stem>.json` (resolved scene) and optionally
-        `<stem>_stems/<event>.wav` + `<event>_foa.wav` (each at its start, scene length) and `<stem>_fuma.wav`."""
-        path = Path(path)
-        base = path.with_suffix("")
-        written = [self.save(path, "binaural", bit_depth), self.save(f"{base}_foa.wav", "foa", bit_depth)]
-        if fuma:
-            written.append(self.save(f"{base}_fuma.wav", "fuma", bit_depth))
-        if stems:
-            folder = Path(f"{base}_stems")
-            mix_gain = 10.0 ** ((self.mix_report.gain_db if self.mix_report else 0.0) / 20.0)
-            for stem in self.stems:
-                binaural, foa = place([stem], self.sample_rate, self.binaural.shape[-1])
-                written.append(write_wav(folder / f"{stem.event_id}.wav", mix_gain * binaural, self.sample_rate, SUBTYPES[bit_depth]))
-                written.append(write_wav(folder / f"{stem.event_id}_foa.wav", mix_gain * foa, self.sample_rate, SUBTYPES[bit_depth]))
-        written.append(write_text(f"{base}.json", self.scene.to_json() + "\n"))
-        return written
+    def save(self, path: str | Path, format: Format = "binaural", bit_depth: str | None = None) -> Path:
+        """Write one file atomically; the container follows the extension (.wav, .flac, .ogg, ...); bit_depth
+        "16", "24" (default) or "32f" where the container takes one."""
+        return write_audio(path, self.audio(format), self.sample_rate, bit_depth)
+
+    def stem_audio(self, stem: Stem) -> tuple[np.ndarray, np.ndarray]:
+        """One event's binaural and AmbiX at its start, scene length, with the mix gain applied."""
+        gain = 10.0 ** ((self.mix_report.gain_db if self.mix_report else 0.0) / 20.0)
+        binaural, foa = place([stem], self.sample_rate, self.binaural.shape[-1])
+        return gain * binaural, gain * foa
+
+    def save_all(self, path: str | Path, stems: bool = False, fuma: bool = False, bit_depth: str | None = None) -> list[Path]:
+        """Write every file of `output_paths` as one set: all are written to temporaries first and renamed only when
+        all succeeded, the scene JSON last; paths inside the JSON's folder are recorded relative to it."""
+        paths = output_paths(path, [s.event_id for s in self.stems] if stems else None, fuma)
+        check_outputs(paths, [], self.sample_rate, bit_depth)
+        stem_folder = paths["scene"].with_name(paths["scene"].stem + "_stems")
+        if stems and stem_folder.exists() and not stem_folder.is_dir():
+            raise OutputError(f"{stem_folder} exists and is not a folder; move it or choose another name with -o")
+        by_id = {s.event_id: s for s in self.stems}
+        try:
+            with OutputSet() as outputs:
+                for kind, target in paths.items():
+                    tmp = outputs.stage(target)
+                    if kind == "scene":
+                        scene = self.scene.relative_paths(target.parent.resolve())
+                        tmp.write_text(scene.to_json() + "\n", encoding="utf-8")
+                    elif kind.startswith("stem"):
+                        binaural, foa = self.stem_audio(by_id[kind.partition(":")[2]])
+                        write_audio_to(tmp, target, foa if kind.startswith("stem_foa") else binaural, self.sample_rate, bit_depth)
+                    else:
+                        write_audio_to(tmp, target, self.audio(kind), self.sample_rate, bit_depth)  # type: ignore[arg-type]
+        except OSError as err:
+            raise OutputError(f"cannot write {path}: {err.strerror or err}") from None
+        return list(paths.values())

@@ -8,6 +8,7 @@ absolute in the scene, keyframe times relative to the event's start.
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any, Literal
 
@@ -16,6 +17,8 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 from cascade.errors import SceneError
 from cascade.geometry import wrap_azimuth
 from cascade.limits import MAX_DISTANCE, MAX_EVENT_DURATION, MAX_EVENTS, MAX_SCENE_DURATION
+
+MAX_SCENE_BYTES = 16 * 2**20  # a scene file larger than this is refused unread
 
 SampleRate = Literal[16000, 22050, 24000, 32000, 44100, 48000]
 
@@ -112,6 +115,7 @@ class RenderSettings(_Model):
 
     renderer: str = Field("hrtf", pattern=r"^[a-z0-9_]{1,32}$", description="binaural renderer: hrtf, foa or nfs")
     hrtf: str | None = Field(None, max_length=4096, description="SOFA file for hrtf/foa; null = MIT KEMAR")
+    hrtf_eq: Literal["diffuse", "none"] = Field("diffuse", description="HRTF equalisation: diffuse-field (flat timbre) or none (as measured)")
     loudness: float = Field(-20.0, ge=-60.0, le=-5.0, description="integrated loudness target of the binaural mix, LUFS")
 
 
@@ -170,15 +174,53 @@ class Scene(_Model):
 
     @classmethod
     def load(cls, path: str | Path) -> Scene:
+        """A scene file (read once, so a pipe works; a UTF-8 byte-order mark is allowed); paths it records
+        relative to its folder (an HRTF, a sample library) are resolved against that folder."""
         path = Path(path)
         try:
-            text = path.read_text(encoding="utf-8")
-        except (OSError, UnicodeDecodeError) as err:
-            raise SceneError(f"cannot read scene file {path}: {err}") from None
+            if path.is_dir():
+                raise SceneError(f"{path} is a folder, not a scene file")
+            with open(path, "rb") as file:
+                data = file.read(MAX_SCENE_BYTES + 1)
+        except OSError as err:
+            raise SceneError(f"cannot read scene file {path}: {err.strerror or err}") from None
+        if len(data) > MAX_SCENE_BYTES:
+            raise SceneError(f"scene file {path} is larger than {MAX_SCENE_BYTES // 2**20} MiB; a scene is a short JSON file")
         try:
-            return cls.from_json(text)
+            text = data.decode("utf-8-sig")
+        except UnicodeDecodeError as err:
+            raise SceneError(f"scene file {path} is not UTF-8 text (byte {err.start})") from None
+        try:
+            scene = cls.from_json(text)
         except SceneError as err:
             raise SceneError(f"{path}: {err}") from None
+        return scene.resolve_paths(path.parent.resolve())
+
+    def _map_paths(self, convert: Callable[[str], str]) -> Scene:
+        """This scene with `convert` applied to every file path it records (the HRTF, library folders)."""
+        update: dict[str, Any] = {}
+        if self.render is not None and self.render.hrtf is not None:
+            update["render"] = self.render.model_copy(update={"hrtf": convert(self.render.hrtf)})
+        events = []
+        for event in self.events:
+            g = event.generation
+            if g is not None and isinstance(g.detail.get("folder"), str):
+                g = g.model_copy(update={"detail": {**g.detail, "folder": convert(str(g.detail["folder"]))}})
+                event = event.model_copy(update={"generation": g})
+            events.append(event)
+        update["events"] = events
+        return self.model_copy(update=update)
+
+    def resolve_paths(self, base: Path) -> Scene:
+        """Relative file paths made absolute against the folder `base`."""
+        return self._map_paths(lambda p: p if Path(p).expanduser().is_absolute() else str(base / p))
+
+    def relative_paths(self, base: Path) -> Scene:
+        """File paths inside the folder `base` written relative to it (the scene moves with its folder); others absolute."""
+        def convert(p: str) -> str:
+            absolute = Path(p).expanduser().resolve()
+            return absolute.relative_to(base).as_posix() if absolute.is_relative_to(base) else str(absolute)
+        return self._map_paths(convert)
 
 
 def describe_validation_error(err: ValidationError) -> str:

@@ -47,13 +47,14 @@ def add_padded(signals: list[np.ndarray]) -> np.ndarray:
 
 
 _SOFA = Option("sofa", None, "SimpleFreeFieldHRIR SOFA file; None = MIT KEMAR")
+_EQ = Option("equalisation", None, "HRTF equalisation: diffuse (default) or none")
 _DEVICE = Option("device", "--device", "torch device for learned models: cuda, mps or cpu (default: the best available)")
 
 REGISTRY: Registry[Renderer] = Registry("renderer", RendererError)
 REGISTRY.register("hrtf", "renderers.hrtf:HrtfRenderer", "HRIR convolution, MIT KEMAR or any SOFA file (sharpest; default)",
-                  options=(_SOFA,))
+                  options=(_SOFA, _EQ))
 REGISTRY.register("foa", "renderers.foa:FoaBinauralRenderer", "the AmbiX stream decoded to binaural (matches the FOA file; first order)",
-                  options=(_SOFA,))
+                  options=(_SOFA, _EQ))
 REGISTRY.register("nfs", "renderers.nfs:NfsRenderer", "Neural Fourier Shift network trained by this project",
                   options=(Option("checkpoint", "--nfs-checkpoint", "NFS checkpoint (.pt) instead of the shipped one", metavar="PT"), _DEVICE),
                   native_rate=16000)

@@ -10,8 +10,7 @@ from scipy.signal import oaconvolve
 
 from cascade.geometry import to_spherical, unit_vectors
 from renderers import Renderer
-from renderers.hrir import HrirSet
-from renderers.hrtf import load_hrirs
+from renderers.hrir import HrirSet, load_hrirs
 from renderers.path import SourcePath
 from renderers.propagation import emission_times, propagate
 
@@ -96,8 +95,8 @@ class FoaBinauralRenderer(Renderer):
 
     name = "foa"
 
-    def __init__(self, sofa: str | Path | None = None) -> None:
-        self.hrirs = load_hrirs(sofa)
+    def __init__(self, sofa: str | Path | None = None, equalisation: str = "diffuse") -> None:
+        self.hrirs = load_hrirs(sofa, equalisation)
         self.reference_distance = self.hrirs.distance
 
     def render(self, mono: np.ndarray, sample_rate: int, path: SourcePath) -> np.ndarray:

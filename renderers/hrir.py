@@ -1,4 +1,4 @@
-"""Head-related impulse responses: loading (SOFA, MIT KEMAR) and interpolation to any direction.
+"""Head-related impulse responses: loading (SOFA, MIT KEMAR; equalised, cached) and interpolation to any direction.
 
 Interpolation splits every HRIR into a fractional onset delay per ear and an onset-aligned response,
 mixes both with barycentric weights on a triangulation of the measured directions, and re-applies
@@ -7,14 +7,20 @@ the mixed delay as a linear phase, so the interaural delay moves smoothly betwee
 
 from __future__ import annotations
 
+import hashlib
 from dataclasses import dataclass
 from functools import cached_property, lru_cache
+from importlib.util import find_spec
 from pathlib import Path
 
 import numpy as np
+from scipy.signal import oaconvolve
 from scipy.spatial import ConvexHull
 
 from cascade.audio import resample
+from cascade.cache import cache_root
+from cascade.errors import OutputError
+from cascade.files import atomic_path
 from cascade.geometry import to_spherical, unit_vectors, wrap_azimuth
 from renderers import RendererError
 
@@ -113,13 +119,98 @@ class _Interpolator:
 
 @lru_cache(maxsize=16)
 def _resampled(hrir_set: HrirSet, sample_rate: int) -> HrirSet:
-    hrirs = resample(hrir_set.hrirs, hrir_set.sample_rate, sample_rate)
+    """`hrir_set` at another rate, scaled by old rate / new rate so its frequency response (and so the level of
+    everything rendered through it) does not depend on the rate."""
+    hrirs = resample(hrir_set.hrirs, hrir_set.sample_rate, sample_rate) * np.float32(hrir_set.sample_rate / sample_rate)
     return HrirSet(hrir_set.azimuth, hrir_set.elevation, hrirs, sample_rate, hrir_set.distance)
+
+
+EQUALISATIONS = ("diffuse", "none")
+CACHE_VERSION = 1  # bump when the processing of a cached set changes
+KEMAR_DATA = ("slab", "data/mit_kemar_normal_pinna.bz2")
+
+
+def load_hrirs(sofa: str | Path | None = None, equalisation: str = "diffuse") -> HrirSet:
+    """The HRIR set of a SimpleFreeFieldHRIR SOFA file, or MIT KEMAR (inside `slab`) when `sofa` is None,
+    diffuse-field equalised unless `equalisation` is "none".
+
+    Prepared sets are kept in memory and in $CASCADE_CACHE_DIR/hrirs, keyed by the file's content, so a
+    later process starts without reading the SOFA file or importing slab.
+    """
+    if equalisation not in EQUALISATIONS:
+        raise RendererError(f"HRTF equalisation must be one of {', '.join(EQUALISATIONS)}, got {equalisation!r}")
+    source = _kemar_file() if sofa is None else _sofa_file(sofa)
+    return _prepared(str(source), sofa is None, equalisation)
+
+
+def _kemar_file() -> Path:
+    spec = find_spec(KEMAR_DATA[0])
+    if spec is None or not spec.submodule_search_locations:
+        raise RendererError("MIT KEMAR needs the slab package: pip install slab, or pass a SOFA file")
+    return Path(next(iter(spec.submodule_search_locations))) / KEMAR_DATA[1]
+
+
+def _sofa_file(sofa: str | Path) -> Path:
+    path = Path(sofa).expanduser().resolve()
+    if path.is_dir():
+        raise RendererError(f"HRTF {sofa} is a folder; pass a SOFA file")
+    if not path.is_file():
+        raise RendererError(f"HRTF file {sofa} does not exist; pass a SimpleFreeFieldHRIR SOFA file")
+    return path
+
+
+@lru_cache(maxsize=8)
+def _prepared(source: str, is_kemar: bool, equalisation: str) -> HrirSet:
+    try:
+        content = hashlib.sha256(Path(source).read_bytes()).hexdigest()
+    except OSError as err:
+        raise RendererError(f"cannot read HRTF file {Path(source).name}: {err.strerror or err}") from None
+    cached = cache_root() / "hrirs" / f"{content[:32]}-{equalisation}-v{CACHE_VERSION}.npz"
+    hrir_set = _read_cached(cached)
+    if hrir_set is None:
+        hrir_set = kemar() if is_kemar else load_sofa(source)
+        if equalisation == "diffuse":
+            hrir_set = diffuse_equalised(hrir_set)
+        _write_cached(cached, hrir_set)
+    return hrir_set
+
+
+def diffuse_equalised(hrir_set: HrirSet) -> HrirSet:
+    """`hrir_set` convolved with its diffuse-field equaliser (see renderers.diffuse_field)."""
+    from renderers.diffuse_field import equaliser
+
+    fir = equaliser(hrir_set.hrirs, hrir_set.azimuth, hrir_set.elevation, hrir_set.sample_rate)
+    hrirs = oaconvolve(hrir_set.hrirs.astype(np.float64), fir[None, None, :], axes=-1)
+    return HrirSet(hrir_set.azimuth, hrir_set.elevation, hrirs.astype(np.float32), hrir_set.sample_rate, hrir_set.distance)
+
+
+def _read_cached(path: Path) -> HrirSet | None:
+    """A prepared set from the disk cache; None when absent or not a consistent, finite set."""
+    try:
+        with np.load(path, allow_pickle=False) as data:
+            azimuth, elevation, hrirs = data["azimuth"], data["elevation"], data["hrirs"]
+            rate, distance = int(data["sample_rate"]), float(data["distance"])
+    except (OSError, KeyError, ValueError, EOFError):
+        return None
+    if (hrirs.ndim != 3 or hrirs.shape[1] != 2 or hrirs.dtype != np.float32 or azimuth.shape != elevation.shape != (hrirs.shape[0],)
+            or not np.isfinite(hrirs).all() or rate <= 0 or distance <= 0):
+        return None
+    return HrirSet(azimuth, elevation, hrirs, rate, distance)
+
+
+def _write_cached(path: Path, hrir_set: HrirSet) -> None:
+    """Keep a prepared set on disk; a cache that cannot be written is skipped."""
+    try:
+        with atomic_path(path) as tmp, open(tmp, "wb") as file:
+            np.savez(file, azimuth=hrir_set.azimuth, elevation=hrir_set.elevation, hrirs=hrir_set.hrirs,
+                     sample_rate=hrir_set.sample_rate, distance=hrir_set.distance)
+    except (OSError, OutputError):
+        pass
 
 
 @lru_cache(maxsize=1)
 def kemar() -> HrirSet:
-    """MIT KEMAR (normal pinna) shipped inside `slab`: 710 directions, 44.1 kHz, 512 taps, 1.4 m."""
+    """MIT KEMAR (normal pinna) shipped inside `slab`, as measured: 710 directions, 44.1 kHz, 512 taps, 1.4 m."""
     try:
         import slab
     except OSError as error:
@@ -137,8 +228,9 @@ def kemar() -> HrirSet:
 
 
 def load_sofa(path: str | Path) -> HrirSet:
-    """A SimpleFreeFieldHRIR SOFA file as an `HrirSet` (cached per resolved path)."""
-    return _load_sofa(str(Path(path).expanduser().resolve()))
+    """A SimpleFreeFieldHRIR SOFA file as measured, as an `HrirSet` (cached per resolved path); its
+    Data.Delay (samples per measurement and ear) is applied as a delay of the impulse responses."""
+    return _load_sofa(str(_sofa_file(path)))
 
 
 @lru_cache(maxsize=8)
@@ -149,12 +241,14 @@ def _load_sofa(path: str) -> HrirSet:
     try:
         sofa = sofar.read_sofa(path, verbose=False)
     except Exception as error:  # sofar/netCDF raise many kinds for a bad file
-        raise RendererError(f"cannot read SOFA file {name}: {error}") from None
+        raise RendererError(f"cannot read SOFA file {name}: {str(error).splitlines()[0] if str(error) else type(error).__name__}") from None
     convention = str(getattr(sofa, "GLOBAL_SOFAConventions", ""))
     data = np.asarray(getattr(sofa, "Data_IR", np.empty(0)), dtype=np.float32)
-    if convention != "SimpleFreeFieldHRIR" or data.ndim != 3 or data.shape[1] != 2:
+    if convention != "SimpleFreeFieldHRIR" or data.ndim != 3 or data.shape[1] != 2 or data.shape[2] < 2:
         raise RendererError(f"SOFA file {name} is '{convention}' with IRs {data.shape}; "
                             "expected SimpleFreeFieldHRIR with 2 receivers (M, 2, N)")
+    if not np.isfinite(data).all() or not np.abs(data).max() > 0:
+        raise RendererError(f"SOFA file {name} holds impulse responses that are silent or not finite")
     positions = np.asarray(sofa.SourcePosition, dtype=np.float64).reshape(-1, 3)
     if positions.shape[0] == 1:
         positions = np.repeat(positions, data.shape[0], axis=0)
@@ -166,9 +260,27 @@ def _load_sofa(path: str) -> HrirSet:
     else:
         raise RendererError(f"SOFA file {name} has source positions '{kind}' in '{units}'; "
                             "expected cartesian metres or spherical degrees")
+    rate = float(np.ravel(sofa.Data_SamplingRate)[0])
+    if not (np.isfinite(positions).all() and np.isfinite(rate) and rate >= 8000 and np.median(distance) > 0):
+        raise RendererError(f"SOFA file {name} has a sampling rate of {rate:g} Hz or source positions that cannot be used")
+    data = _apply_delay(data, np.asarray(getattr(sofa, "Data_Delay", np.zeros((1, 2))), dtype=np.float64), name)
     receivers = np.asarray(sofa.ReceiverPosition, dtype=np.float64).reshape(-1, 3)
     if receivers.shape[0] == 2 and receivers[0, 1] < receivers[1, 1]:
         data = data[:, ::-1]
-    rate = float(np.ravel(sofa.Data_SamplingRate)[0])
     return HrirSet(wrap_azimuth(azimuth), np.asarray(elevation, dtype=np.float64), np.ascontiguousarray(data),
                    int(round(rate)), float(np.median(distance)))
+
+
+def _apply_delay(data: np.ndarray, delay: np.ndarray, name: str) -> np.ndarray:
+    """IRs (M, 2, N) each delayed by its SOFA Data.Delay in samples ((1, 2) or (M, 2), may be fractional)."""
+    if delay.size in (1, 2):
+        delay = np.broadcast_to(delay.reshape(1, -1), (1, 2))
+    if delay.shape not in ((1, 2), (data.shape[0], 2)) or not np.isfinite(delay).all() or delay.min() < 0 or delay.max() > 10 * data.shape[2]:
+        raise RendererError(f"SOFA file {name} has a Data.Delay of shape {delay.shape} or values that cannot be used")
+    if not delay.any():
+        return data
+    taps = data.shape[2] + int(np.ceil(delay.max()))
+    size = 1 << int(np.ceil(np.log2(2 * taps)))
+    bins = np.arange(size // 2 + 1)
+    phase = np.exp(-2j * np.pi * bins * np.broadcast_to(delay, (data.shape[0], 2))[..., None] / size)
+    return np.fft.irfft(np.fft.rfft(data.astype(np.float64), size, axis=-1) * phase, size, axis=-1)[..., :taps].astype(np.float32)

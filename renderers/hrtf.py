@@ -10,16 +10,11 @@ import numpy as np
 from scipy.signal import oaconvolve
 
 from renderers import Renderer
-from renderers.hrir import HrirSet, kemar, load_sofa
+from renderers.hrir import HrirSet, load_hrirs
 from renderers.path import SourcePath
 from renderers.propagation import emission_times, place, propagate, propagated_length, static_delay
 
 FRAME_SECONDS = 0.023  # moving sources: Hann frames of about this length, hop half of it
-
-
-def load_hrirs(sofa: str | Path | None) -> HrirSet:
-    """The HRIR set in `sofa`, or MIT KEMAR when None."""
-    return kemar() if sofa is None else load_sofa(sofa)
 
 
 def render_moving(mono: np.ndarray, sample_rate: int, path: SourcePath, hrirs: HrirSet) -> np.ndarray:
@@ -54,8 +49,8 @@ class HrtfRenderer(Renderer):
 
     name = "hrtf"
 
-    def __init__(self, sofa: str | Path | None = None) -> None:
-        self.hrirs = load_hrirs(sofa)
+    def __init__(self, sofa: str | Path | None = None, equalisation: str = "diffuse") -> None:
+        self.hrirs = load_hrirs(sofa, equalisation)
         self.reference_distance = self.hrirs.distance
 
     def render(self, mono: np.ndarray, sample_rate: int, path: SourcePath) -> np.ndarray:

@@ -14,7 +14,6 @@ from __future__ import annotations
 import argparse
 import json
 import math
-import os
 import shutil
 import subprocess
 import tempfile
@@ -26,7 +25,8 @@ import numpy as np
 import torch
 from torch.nn import functional as F
 
-from cascade.audio import fit_length, read_audio, resample, write_text
+from cascade.audio import fit_length, read_audio, resample
+from cascade.files import atomic_path, write_text
 from cascade.geometry import SPEED_OF_SOUND
 from renderers import RendererError
 from renderers.hrir import kemar, onsets
@@ -257,10 +257,8 @@ def train(data_dir: Path, out: Path, minutes: float, batch: int, seed: int, conf
 
 def _save(model: NeuralFourierShift, out: Path, metrics: dict) -> None:
     """Checkpoint and metrics JSON beside it, each written to a temporary file and renamed."""
-    out.parent.mkdir(parents=True, exist_ok=True)
-    tmp = out.with_suffix(".pt.tmp")
-    save_checkpoint(model, tmp)
-    os.replace(tmp, out)
+    with atomic_path(out) as tmp:
+        save_checkpoint(model, tmp)
     write_text(out.with_suffix(".json"), json.dumps(metrics, indent=1))
 
 

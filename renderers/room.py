@@ -12,7 +12,7 @@ from scipy.signal import oaconvolve
 from cascade.geometry import SPEED_OF_SOUND, to_spherical, unit_vectors
 from renderers import RendererError
 from renderers.foa import decode_binaural
-from renderers.hrir import HrirSet, kemar
+from renderers.hrir import HrirSet, load_hrirs
 from renderers.path import SourcePath
 
 SABINE = 0.161  # s/m: RT60 = 0.161 V / (S α)
@@ -69,7 +69,7 @@ def late_reverb(mono: np.ndarray, sample_rate: int, dimensions: tuple[float, flo
     mean energy. n = len(mono) + tail length + taps - 2; the noise comes from `rng`.
     """
     sizes = _check(dimensions, rt60)
-    hrirs = (kemar() if hrirs is None else hrirs).at_rate(sample_rate)
+    hrirs = (load_hrirs() if hrirs is None else hrirs).at_rate(sample_rate)
     onset = int(round(sizes.max() / SPEED_OF_SOUND * sample_rate))
     length = int(round(rt60 * sample_rate))
     decay = np.exp(-3 * np.log(10) * np.arange(length) / (rt60 * sample_rate))

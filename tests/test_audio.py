@@ -4,7 +4,9 @@ import numpy as np
 import pytest
 import soundfile as sf
 
-from cascade.audio import fit_length, integrated_loudness, read_audio, resample, write_wav
+from cascade.audio import fit_length, integrated_loudness, read_audio, resample
+from cascade.errors import OutputError
+from cascade.files import write_audio
 
 
 @pytest.mark.parametrize("rate", [16000, 44100, 48000])
@@ -49,7 +51,7 @@ def test_fit_length_trims_and_pads():
 def test_write_is_atomic_and_round_trips(tmp_path, monkeypatch):
     path = tmp_path / "out.wav"
     audio = np.random.default_rng(0).uniform(-0.5, 0.5, (4, 1000)).astype(np.float32)
-    write_wav(path, audio, 48000)
+    write_audio(path, audio, 48000, "32f")
     back, rate = read_audio(path)
     assert rate == 48000 and np.array_equal(back, audio)
 
@@ -57,8 +59,8 @@ def test_write_is_atomic_and_round_trips(tmp_path, monkeypatch):
         raise OSError("disk full")
 
     monkeypatch.setattr(sf, "write", broken)
-    with pytest.raises(OSError):
-        write_wav(path, np.zeros((2, 10)), 48000)
+    with pytest.raises(OutputError):
+        write_audio(path, np.zeros((2, 10)), 48000)
     back, _ = read_audio(path)
     assert np.array_equal(back, audio), "a failed write must leave the earlier file intact"
     assert [p.name for p in tmp_path.iterdir()] == ["out.wav"], "no temporary file may be left behind"

@@ -1,0 +1,163 @@
+"""Writing files safely: every file through a temporary beside it and a rename, sets of files committed
+together, containers chosen by extension, and new files created with the user's umask (a replaced
+file keeps its mode).
+"""
+
+from __future__ import annotations
+
+import os
+import tempfile
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+import numpy as np
+import soundfile as sf
+
+from cascade.errors import OutputError
+
+_UMASK = os.umask(0o022)
+os.umask(_UMASK)
+
+# extension -> (soundfile format, subtype per bit depth ("16", "24", "32f"); None = a lossy codec, most channels)
+FORMATS: dict[str, tuple[str, dict[str, str] | str, int | None]] = {
+    ".wav": ("WAV", {"16": "PCM_16", "24": "PCM_24", "32f": "FLOAT"}, None),
+    ".flac": ("FLAC", {"16": "PCM_16", "24": "PCM_24"}, 8),
+    ".aiff": ("AIFF", {"16": "PCM_16", "24": "PCM_24", "32f": "FLOAT"}, None),
+    ".aif": ("AIFF", {"16": "PCM_16", "24": "PCM_24", "32f": "FLOAT"}, None),
+    ".caf": ("CAF", {"16": "PCM_16", "24": "PCM_24", "32f": "FLOAT"}, None),
+    ".w64": ("W64", {"16": "PCM_16", "24": "PCM_24", "32f": "FLOAT"}, None),
+    ".rf64": ("RF64", {"16": "PCM_16", "24": "PCM_24", "32f": "FLOAT"}, None),
+    ".ogg": ("OGG", "VORBIS", 255),
+    ".opus": ("OGG", "OPUS", 255),
+    ".mp3": ("MP3", "MPEG_LAYER_III", 2),
+}
+DEFAULT_BIT_DEPTH = "24"
+OPUS_RATES = (8000, 12000, 16000, 24000, 48000)
+
+
+def new_file_mode(path: Path) -> int:
+    """Mode for `path`: an existing file's own, else 0666 less the umask."""
+    try:
+        return os.stat(path).st_mode & 0o7777
+    except OSError:
+        return 0o666 & ~_UMASK
+
+
+def _temporary(target: Path) -> Path:
+    """A new empty file beside `target` (same folder, so the rename is atomic), hidden and ending in .tmp."""
+    try:
+        target.parent.mkdir(parents=True, exist_ok=True)
+        handle, name = tempfile.mkstemp(prefix=f".{target.name[:200]}.", suffix=".tmp", dir=target.parent)
+    except OSError as err:
+        raise OutputError(f"cannot write {target}: {err.strerror or err}") from None
+    os.close(handle)
+    return Path(name)
+
+
+@contextmanager
+def atomic_path(target: str | Path) -> Iterator[Path]:
+    """A temporary path to write `target` through; renamed onto `target` on success, removed on any failure."""
+    target = Path(target)
+    tmp = _temporary(target)
+    try:
+        yield tmp
+        os.chmod(tmp, new_file_mode(target))
+        os.replace(tmp, target)
+    except BaseException:
+        tmp.unlink(missing_ok=True)
+        raise
+
+
+def write_text(path: str | Path, text: str) -> Path:
+    """Write a UTF-8 text file atomically; OutputError (one line) when it cannot be written."""
+    path = Path(path)
+    try:
+        with atomic_path(path) as tmp:
+            tmp.write_text(text, encoding="utf-8")
+    except OSError as err:
+        raise OutputError(f"cannot write {path}: {err.strerror or err}") from None
+    return path
+
+
+def audio_format(path: Path, channels: int, sample_rate: int, bit_depth: str | None = None) -> tuple[str, str]:
+    """(soundfile format, subtype) for writing `channels` at `sample_rate` Hz to `path`, by its extension;
+    OutputError naming what would work when the container cannot hold it."""
+    suffix = path.suffix.lower()
+    if suffix not in FORMATS:
+        named = f"'{path.suffix}'" if path.suffix else "no extension"
+        raise OutputError(f"{path.name} has {named}; name the file with one of: {', '.join(FORMATS)}")
+    container, subtypes, max_channels = FORMATS[suffix]
+    if max_channels is not None and channels > max_channels:
+        raise OutputError(f"{suffix} holds at most {max_channels} channels and {path.name} needs {channels}; "
+                          "use .wav, .flac or .ogg")
+    if suffix == ".opus" and sample_rate not in OPUS_RATES:
+        raise OutputError(f"Opus takes {', '.join(map(str, OPUS_RATES))} Hz, not {sample_rate}; use --sample-rate 48000 or .ogg")
+    if isinstance(subtypes, str):
+        return container, subtypes
+    depth = bit_depth or DEFAULT_BIT_DEPTH
+    if depth not in subtypes:
+        raise OutputError(f"{suffix} files take bit depths {', '.join(subtypes)}, not {depth}")
+    return container, subtypes[depth]
+
+
+def write_audio_to(tmp: Path, target: Path, audio: np.ndarray, sample_rate: int, bit_depth: str | None = None) -> None:
+    """Write (channels, samples) float audio to the file `tmp` in the container `target`'s extension names."""
+    audio = np.atleast_2d(np.asarray(audio, dtype=np.float32))
+    container, subtype = audio_format(target, audio.shape[0], sample_rate, bit_depth)
+    try:
+        sf.write(str(tmp), audio.T, sample_rate, format=container, subtype=subtype)
+    except (sf.LibsndfileError, RuntimeError, OSError) as err:
+        raise OutputError(f"cannot write {target}: {str(err).splitlines()[0] if str(err) else type(err).__name__}") from None
+
+
+def write_audio(path: str | Path, audio: np.ndarray, sample_rate: int, bit_depth: str | None = None) -> Path:
+    """Write (channels, samples) atomically in the container its extension names (WAV, FLAC, OGG, ...)."""
+    path = Path(path)
+    with atomic_path(path) as tmp:
+        write_audio_to(tmp, path, audio, sample_rate, bit_depth)
+    return path
+
+
+class OutputSet:
+    """Files that belong together (audio and the scene that describes it), committed as one: each is written to a
+    temporary beside its target, and only when all are written are they renamed, in the order staged (stage the
+    scene JSON last). Used as a context manager, an exception discards every temporary and no target changes."""
+
+    def __init__(self) -> None:
+        self._staged: list[tuple[Path, Path]] = []
+
+    def stage(self, target: str | Path) -> Path:
+        """A temporary path to write `target` through."""
+        target = Path(target)
+        tmp = _temporary(target)
+        self._staged.append((tmp, target))
+        return tmp
+
+    def commit(self) -> list[Path]:
+        """Rename every temporary onto its target; returns the targets."""
+        for tmp, target in self._staged:
+            try:
+                os.chmod(tmp, new_file_mode(target))
+                os.replace(tmp, target)
+            except OSError as err:
+                self.discard()
+                raise OutputError(f"cannot write {target}: {err.strerror or err}") from None
+        done = [target for _, target in self._staged]
+        self._staged = []
+        return done
+
+    def discard(self) -> None:
+        """Remove every temporary not yet renamed."""
+        for tmp, _ in self._staged:
+            tmp.unlink(missing_ok=True)
+        self._staged = []
+
+    def __enter__(self) -> OutputSet:
+        return self
+
+    def __exit__(self, kind: type[BaseException] | None, *_: object) -> None:
+        if kind is None:
+            self.commit()
+        else:
+            self.discard()
