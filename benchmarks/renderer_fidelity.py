@@ -45,7 +45,7 @@ from cascade.audio import resample
 from cascade.generators.procedural import ProceduralGenerator
 from cascade.metrics import circular_error, ild, itd
 from renderers import get
-from renderers.hrir import kemar, load_sofa
+from renderers.hrir import load_hrirs
 from renderers.hrtf import HrtfRenderer
 from renderers.nfs_train import espeak
 from renderers.path import SourcePath
@@ -160,7 +160,7 @@ def run(items: int = 24, seed: int = 0, nfs_checkpoint: Path | None = None) -> d
     rng = np.random.default_rng(seed)
     reference = HrtfRenderer(axd_sofa(2))
     renderers = {"hrtf": get("hrtf"), "foa": get("foa"), "nfs": get("nfs", checkpoint=nfs_checkpoint), "axd1": HrtfRenderer(axd_sofa(1))}
-    localizers = {"loc": Localizer(load_sofa(axd_sofa(1)), RATE), "loc_kemar": Localizer(kemar(), RATE)}
+    localizers = {"loc": Localizer(load_hrirs(axd_sofa(1)), RATE), "loc_kemar": Localizer(load_hrirs(), RATE)}
     azimuths = 180.0 - (180.0 - (30.0 * (np.arange(items) % 12) + rng.uniform(-7, 7, items))) % 360.0
     rows: dict[str, list[dict]] = {name: [] for name in ["reference", *renderers]}
     for (kind, mono), azimuth in zip(sources(items), azimuths):

@@ -20,7 +20,7 @@ from typing import Any
 
 import numpy as np
 from pydantic import ValidationError
-from tqdm.auto import tqdm
+from tqdm import tqdm
 
 import planners
 import renderers

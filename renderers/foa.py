@@ -6,8 +6,8 @@ from __future__ import annotations
 from pathlib import Path
 
 import numpy as np
-from scipy.signal import oaconvolve
 
+from cascade.dsp import convolve
 from cascade.geometry import to_spherical, unit_vectors
 from renderers import Renderer
 from renderers.hrir import HrirSet, load_hrirs
@@ -87,7 +87,7 @@ def decode_binaural(foa: np.ndarray, sample_rate: int, hrirs: HrirSet) -> np.nda
     """(2, n + taps - 1) float32 binaural from AmbiX `foa` (4, n) through 12 virtual loudspeakers."""
     filters = decoder_filters(hrirs.at_rate(sample_rate))
     foa = np.asarray(foa, dtype=np.float32)
-    return oaconvolve(foa[:, None, :], filters, axes=-1).sum(axis=0).astype(np.float32)
+    return convolve(foa[:, None, :], filters).sum(axis=0).astype(np.float32)
 
 
 class FoaBinauralRenderer(Renderer):

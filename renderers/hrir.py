@@ -14,11 +14,10 @@ from importlib.util import find_spec
 from pathlib import Path
 
 import numpy as np
-from scipy.signal import oaconvolve
-from scipy.spatial import ConvexHull
 
 from cascade.audio import resample
 from cascade.cache import cache_root
+from cascade.dsp import convolve
 from cascade.errors import OutputError
 from cascade.files import atomic_path
 from cascade.geometry import to_spherical, unit_vectors, wrap_azimuth
@@ -44,7 +43,8 @@ def onsets(hrirs: np.ndarray) -> np.ndarray:
 class HrirSet:
     """Measured HRIRs: directions in degrees (project convention), `hrirs` float32 (n_dirs, 2, taps), ear 0 = left.
 
-    `sample_rate` in Hz, `distance` the measurement distance in metres.
+    `sample_rate` in Hz, `distance` the measurement distance in metres; `triangles` (k, 3) indexes the
+    directions of `interpolation_directions()` (computed when None; kept with a prepared set on disk).
     """
 
     azimuth: np.ndarray
@@ -52,6 +52,7 @@ class HrirSet:
     hrirs: np.ndarray
     sample_rate: int
     distance: float
+    triangles: np.ndarray | None = None
 
     @property
     def taps(self) -> int:
@@ -80,6 +81,30 @@ class HrirSet:
     def _model(self) -> _Interpolator:
         return _Interpolator.build(self)
 
+    def poles(self) -> list[tuple[float, np.ndarray]]:
+        """(elevation, mask of the ring nearest it) for each pole farther than POLE_GAP_DEG from every measurement;
+        interpolation adds a synthetic direction there, the mean of that ring."""
+        found = []
+        for pole in (90.0, -90.0):
+            gap = np.abs(pole - self.elevation)
+            if gap.min() > POLE_GAP_DEG:
+                found.append((pole, gap <= gap.min() + 1e-6))
+        return found
+
+    def interpolation_directions(self) -> np.ndarray:
+        """(n, 3) unit vectors of the measured directions followed by the synthetic poles."""
+        poles = [unit_vectors(0.0, pole)[None] for pole, _ in self.poles()]
+        return np.concatenate([unit_vectors(self.azimuth, self.elevation), *poles])
+
+    def triangulated(self) -> HrirSet:
+        """This set with `triangles` filled in (the convex hull of `interpolation_directions`)."""
+        if self.triangles is not None:
+            return self
+        from scipy.spatial import ConvexHull
+
+        hull = ConvexHull(self.interpolation_directions())
+        return HrirSet(self.azimuth, self.elevation, self.hrirs, self.sample_rate, self.distance, hull.simplices.astype(np.int64))
+
 
 @dataclass(frozen=True)
 class _Interpolator:
@@ -100,20 +125,21 @@ class _Interpolator:
         bins = np.arange(fft_size // 2 + 1)
         aligned = np.fft.rfft(hrir_set.hrirs.astype(np.float64), fft_size, axis=-1)
         aligned *= np.exp(2j * np.pi * bins * shifts[..., None] / fft_size)
-        directions = unit_vectors(hrir_set.azimuth, hrir_set.elevation)
-        for pole in (90.0, -90.0):
-            gap = np.abs(pole - hrir_set.elevation)
-            if gap.min() > POLE_GAP_DEG:
-                ring = gap <= gap.min() + 1e-6
-                aligned = np.concatenate([aligned, aligned[ring].mean(axis=0, keepdims=True)])
-                shifts = np.concatenate([shifts, shifts[ring].mean(axis=0, keepdims=True)])
-                directions = np.concatenate([directions, unit_vectors(np.zeros(1), np.array([pole]))])
-        hull = ConvexHull(directions)
-        if np.any(hull.equations[:, 3] >= -1e-9):
+        for _, ring in hrir_set.poles():
+            aligned = np.concatenate([aligned, aligned[ring].mean(axis=0, keepdims=True)])
+            shifts = np.concatenate([shifts, shifts[ring].mean(axis=0, keepdims=True)])
+        directions = hrir_set.interpolation_directions()
+        vertices = hrir_set.triangulated().triangles
+        assert vertices is not None
+        corners = directions[vertices]
+        normals = np.cross(corners[:, 1] - corners[:, 0], corners[:, 2] - corners[:, 0])
+        offsets = np.einsum("kd,kd->k", normals, corners[:, 0])
+        normals *= np.sign(offsets)[:, None]  # outward, away from the listener at the centre
+        offsets = np.abs(offsets)
+        if np.any(offsets <= 1e-9 * np.linalg.norm(normals, axis=1)):
             raise RendererError("the HRIR directions do not surround the listener; use a set measured all around")
-        vertices = hull.simplices
-        inverse = np.linalg.inv(np.transpose(directions[vertices], (0, 2, 1)))
-        facet_scale = (hull.equations[:, :3] / -hull.equations[:, 3:]).T
+        inverse = np.linalg.inv(np.transpose(corners, (0, 2, 1)))
+        facet_scale = (normals / offsets[:, None]).T
         return cls(aligned.astype(np.complex64), shifts, vertices, inverse, facet_scale, fft_size)
 
 
@@ -122,11 +148,11 @@ def _resampled(hrir_set: HrirSet, sample_rate: int) -> HrirSet:
     """`hrir_set` at another rate, scaled by old rate / new rate so its frequency response (and so the level of
     everything rendered through it) does not depend on the rate."""
     hrirs = resample(hrir_set.hrirs, hrir_set.sample_rate, sample_rate) * np.float32(hrir_set.sample_rate / sample_rate)
-    return HrirSet(hrir_set.azimuth, hrir_set.elevation, hrirs, sample_rate, hrir_set.distance)
+    return HrirSet(hrir_set.azimuth, hrir_set.elevation, hrirs, sample_rate, hrir_set.distance, hrir_set.triangles)
 
 
 EQUALISATIONS = ("diffuse", "none")
-CACHE_VERSION = 1  # bump when the processing of a cached set changes
+CACHE_VERSION = 2  # bump when the processing of a cached set changes
 KEMAR_DATA = ("slab", "data/mit_kemar_normal_pinna.bz2")
 
 
@@ -171,6 +197,7 @@ def _prepared(source: str, is_kemar: bool, equalisation: str) -> HrirSet:
         hrir_set = kemar() if is_kemar else load_sofa(source)
         if equalisation == "diffuse":
             hrir_set = diffuse_equalised(hrir_set)
+        hrir_set = hrir_set.triangulated()
         _write_cached(cached, hrir_set)
     return hrir_set
 
@@ -180,7 +207,7 @@ def diffuse_equalised(hrir_set: HrirSet) -> HrirSet:
     from renderers.diffuse_field import equaliser
 
     fir = equaliser(hrir_set.hrirs, hrir_set.azimuth, hrir_set.elevation, hrir_set.sample_rate)
-    hrirs = oaconvolve(hrir_set.hrirs.astype(np.float64), fir[None, None, :], axes=-1)
+    hrirs = convolve(hrir_set.hrirs.astype(np.float64), fir[None, None, :])
     return HrirSet(hrir_set.azimuth, hrir_set.elevation, hrirs.astype(np.float32), hrir_set.sample_rate, hrir_set.distance)
 
 
@@ -189,13 +216,15 @@ def _read_cached(path: Path) -> HrirSet | None:
     try:
         with np.load(path, allow_pickle=False) as data:
             azimuth, elevation, hrirs = data["azimuth"], data["elevation"], data["hrirs"]
-            rate, distance = int(data["sample_rate"]), float(data["distance"])
+            rate, distance, triangles = int(data["sample_rate"]), float(data["distance"]), data["triangles"]
     except (OSError, KeyError, ValueError, EOFError):
         return None
-    if (hrirs.ndim != 3 or hrirs.shape[1] != 2 or hrirs.dtype != np.float32 or azimuth.shape != elevation.shape != (hrirs.shape[0],)
-            or not np.isfinite(hrirs).all() or rate <= 0 or distance <= 0):
+    count = hrirs.shape[0] if hrirs.ndim == 3 else -1
+    if (hrirs.ndim != 3 or hrirs.shape[1] != 2 or hrirs.dtype != np.float32 or azimuth.shape != (count,)
+            or elevation.shape != (count,) or not np.isfinite(hrirs).all() or rate <= 0 or distance <= 0
+            or triangles.ndim != 2 or triangles.shape[1] != 3 or triangles.min() < 0 or triangles.max() >= count + 2):
         return None
-    return HrirSet(azimuth, elevation, hrirs, rate, distance)
+    return HrirSet(azimuth, elevation, hrirs, rate, distance, triangles)
 
 
 def _write_cached(path: Path, hrir_set: HrirSet) -> None:
@@ -203,7 +232,7 @@ def _write_cached(path: Path, hrir_set: HrirSet) -> None:
     try:
         with atomic_path(path) as tmp, open(tmp, "wb") as file:
             np.savez(file, azimuth=hrir_set.azimuth, elevation=hrir_set.elevation, hrirs=hrir_set.hrirs,
-                     sample_rate=hrir_set.sample_rate, distance=hrir_set.distance)
+                     sample_rate=hrir_set.sample_rate, distance=hrir_set.distance, triangles=hrir_set.triangles)
     except (OSError, OutputError):
         pass
 

@@ -7,8 +7,8 @@ from __future__ import annotations
 from pathlib import Path
 
 import numpy as np
-from scipy.signal import oaconvolve
 
+from cascade.dsp import convolve
 from renderers import Renderer
 from renderers.hrir import HrirSet, load_hrirs
 from renderers.path import SourcePath
@@ -63,4 +63,4 @@ class HrtfRenderer(Renderer):
         pair = hrirs.interpolate(path.azimuth[0], path.elevation[0])[0]
         filters = np.stack([np.convolve(taps, ear) for ear in pair])
         length = propagated_length(mono.size, path, sample_rate) + hrirs.taps - 1
-        return place(oaconvolve(mono[None, :], filters, axes=-1), start, length)
+        return place(convolve(mono[None, :], filters), start, length)

@@ -8,8 +8,8 @@ time of every output sample, read from the input with 6-point Lagrange interpola
 from __future__ import annotations
 
 import numpy as np
-from scipy.signal import oaconvolve
 
+from cascade.dsp import convolve
 from cascade.geometry import SPEED_OF_SOUND
 from renderers.path import SourcePath
 
@@ -72,7 +72,7 @@ def propagate(mono: np.ndarray, sample_rate: int, path: SourcePath, reference_di
     length = propagated_length(mono.size, path, sample_rate)
     if not path.moves:
         start, taps = static_delay(path, sample_rate, reference_distance)
-        return place(mono * taps[0] if taps.size == 1 else oaconvolve(mono, taps), start, length)
+        return place(mono * taps[0] if taps.size == 1 else convolve(mono, taps), start, length)
     times = np.arange(length) / sample_rate
     emitted = emission_times(path, times)
     position = emitted * sample_rate

@@ -7,8 +7,8 @@ fall by 60 dB. Numbers in, arrays out: the caller renders each image path like t
 from __future__ import annotations
 
 import numpy as np
-from scipy.signal import oaconvolve
 
+from cascade.dsp import convolve
 from cascade.geometry import SPEED_OF_SOUND, to_spherical, unit_vectors
 from renderers import RendererError
 from renderers.foa import decode_binaural
@@ -82,7 +82,7 @@ def late_reverb(mono: np.ndarray, sample_rate: int, dimensions: tuple[float, flo
     diffuse_energy = np.mean(np.sum(hrirs.hrirs.astype(np.float64) ** 2, axis=-1))
     binaural_ir *= np.sqrt(energy * diffuse_energy / np.mean(np.sum(binaural_ir**2, axis=1)))
     mono = np.asarray(mono, dtype=np.float32).reshape(1, -1)
-    binaural = oaconvolve(mono, binaural_ir.astype(np.float32), axes=-1)
-    foa = oaconvolve(mono, foa_ir, axes=-1)
+    binaural = convolve(mono, binaural_ir.astype(np.float32))
+    foa = convolve(mono, foa_ir)
     foa = np.pad(foa, ((0, 0), (0, binaural.shape[-1] - foa.shape[-1])))
     return binaural.astype(np.float32), foa.astype(np.float32)

@@ -6,7 +6,7 @@ import pytest
 
 from benchmarks.localizer import Localizer, sector
 from cascade.metrics import circular_error
-from renderers.hrir import load_sofa
+from renderers.hrir import load_hrirs
 from renderers.hrtf import HrtfRenderer
 from renderers.path import SourcePath
 
@@ -21,7 +21,7 @@ def head(index: int) -> Path:
 
 @pytest.fixture(scope="module")
 def localizer() -> Localizer:
-    return Localizer(load_sofa(head(1)), RATE)
+    return Localizer(load_hrirs(head(1)), RATE)
 
 
 @pytest.fixture(scope="module")

@@ -17,6 +17,7 @@ from cascade.generators.auto import choose
 def offline(tmp_path, monkeypatch):
     """An empty Hugging Face cache, no checkpoint variable, and a download that only records its calls."""
     monkeypatch.setattr(huggingface_hub.constants, "HF_HUB_CACHE", str(tmp_path / "hf-cache"))
+    monkeypatch.setenv("HF_HUB_CACHE", str(tmp_path / "hf-cache"))
     monkeypatch.delenv("CASCADE_TANGOFLUX_PATH", raising=False)
     calls = []
     lookup = huggingface_hub.snapshot_download
@@ -116,3 +117,15 @@ def test_download_without_network_is_a_one_line_error(monkeypatch, capsys):
     assert main(["models", "download", "tangoflux"]) == 2
     err = capsys.readouterr().err.strip()
     assert "\n" not in err and "Name or service not known" in err
+
+
+def test_a_checkpoint_in_the_hugging_face_cache_layout_is_found(tmp_path):
+    repo = tmp_path / "hf-cache" / "models--declare-lab--TangoFlux"
+    snapshot = repo / "snapshots" / "0123abc"
+    snapshot.mkdir(parents=True)
+    (repo / "refs").mkdir()
+    (repo / "refs" / "main").write_text("0123abc")
+    for name in ("config.json", "tangoflux.safetensors", "vae.safetensors"):
+        (snapshot / name).write_text("{}")
+    rows = {row.name: row for row in models.list_models()}
+    assert rows["tangoflux"].installed and rows["tangoflux"].where == str(snapshot)

@@ -16,11 +16,12 @@ import numpy as np
 
 from cascade.audio import fit_length
 from cascade.generators import Generator, GeneratorError, clip_length
-from cascade.generators.sounds import FALLBACK, SOUNDS
 from cascade.limits import MAX_EVENT_DURATION
 
 PEAK_DBFS = -3.0
 FADE_SECONDS = 0.005
+
+FALLBACK = "texture"  # the filtered-noise model for anything no class matches
 
 _INFLECTION = r"(?:s|es|ed|d|ing|er|ers)?"
 
@@ -124,6 +125,8 @@ class ProceduralGenerator(Generator):
 
     def synthesise(self, sound_class: str, duration: float, seed: int) -> np.ndarray:
         """One clip of a named class in `sounds.SOUNDS` (no input checks: `generate` is the boundary)."""
+        from cascade.generators.sounds import SOUNDS  # the signal models import scipy.signal: only when synthesising
+
         n = clip_length(duration, self.sample_rate)
         audio = SOUNDS[sound_class](n, self.sample_rate, np.random.default_rng(seed))
         return _finish(fit_length(audio, n), self.sample_rate)

@@ -14,10 +14,10 @@ import numpy as np
 from cascade.generators import sounds_machines as machines
 from cascade.generators import sounds_nature as nature
 from cascade.generators import sounds_people as people
+from cascade.generators.procedural import FALLBACK
 
 SoundModel = Callable[[int, int, np.random.Generator], np.ndarray]
 
-FALLBACK = "texture"
 
 SOUNDS: dict[str, SoundModel] = {
     "dog": nature.dog,

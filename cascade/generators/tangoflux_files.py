@@ -20,13 +20,24 @@ PATH_VARIABLE = "CASCADE_TANGOFLUX_PATH"
 DOWNLOAD_HINT = "run `cascade models download tangoflux`"
 
 
+def hub_cache() -> Path:
+    """The Hugging Face hub cache folder: $HF_HUB_CACHE, else $HF_HOME/hub, else ~/.cache/huggingface/hub."""
+    if os.environ.get("HF_HUB_CACHE"):
+        return Path(os.environ["HF_HUB_CACHE"]).expanduser()
+    home = os.environ.get("HF_HOME")
+    return (Path(home).expanduser() if home else Path.home() / ".cache" / "huggingface") / "hub"
+
+
 def _cached_snapshot(repo: str) -> Path | None:
-    """The Hugging Face cache's snapshot folder of `repo`, without touching the network."""
+    """The Hugging Face cache's snapshot folder of `repo` (the revision `refs/main` names), read from the cache's
+    documented layout so that looking costs no import of huggingface_hub and no network."""
+    folder = hub_cache() / f"models--{repo.replace('/', '--')}"
     try:
-        from huggingface_hub import snapshot_download
-        return Path(snapshot_download(repo, local_files_only=True))
-    except Exception:  # not cached, or huggingface_hub absent: both mean "not here"
+        revision = (folder / "refs" / "main").read_text(encoding="utf-8").strip()
+    except (OSError, UnicodeDecodeError):
         return None
+    snapshot = folder / "snapshots" / revision
+    return snapshot if revision and snapshot.is_dir() else None
 
 
 def find_checkpoint(path: str | Path | None = None) -> Path:
