@@ -389,6 +389,8 @@ def parse_place(m: Masked, flying_hint: bool = False) -> Place:
         path = [Waypoint(side / 2), Waypoint(side), Waypoint(180.0 - side / 2 if side > 0 else -180.0 - side / 2)]
     elif path is not None and kind == "pair" and len(path) == 3 and static is not None and static not in (path[0].azimuth, path[2].azimuth):
         path = [path[0], Waypoint(static), path[2]]  # 'from left to right behind me' goes round the back
+    elif path is not None and kind == "toward":
+        path = _pair_path(static if static is not None else 0.0, path[-1].azimuth, False)
     elif path is not None and path[0].azimuth is None:
         path = [Waypoint(static if static is not None else 0.0), *path[1:]]
     if path is not None and kind != "radial":
