@@ -13,7 +13,7 @@ only: nothing in it is executed.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 from cascade.scene import MAX_EVENT_DURATION, MAX_EVENTS, Keyframe, Position, Room, Scene, SceneError, SoundEvent
 from planners import PlannerError
@@ -103,7 +103,7 @@ _IRREGULAR = "rang rung sang sung spoke said cried cries blew blow blows blowing
 _SOUNDING = _rx(r"\b(?:" + "|".join([rf"(?:{'|'.join(_PLAIN.split())})(?:s|es|ed|d|ing|er|ers)?",
                                      rf"(?:{'|'.join(_E.split())})(?:e|es|ed|ing|er|ers|y)",
                                      *(rf"{w}(?:s|{w[-1]}ed|{w[-1]}ing|{w[-1]}er|{w[-1]}y)?" for w in _DOUBLE.split()),
-                                     "|".join(_IRREGULAR.split()), r"(?:start|fire|power)(?:s|ed|ing)?\s+up|go(?:es)?\s+off|went\s+off"]) + r")\b")
+                                     "|".join(_IRREGULAR.split()), r"(?:start|fire|power)(?:s|ed|ing)?\s+up|go(?:es)?\s+off|went\s+off|clear(?:s|ed|ing)?\s+\w+\s+throat"]) + r")\b")
 _INSTRUCTION = _rx(r"^[\s,.;:!\"'(-]*(?:(?:please|kindly|now|and|then|also|just|so|but|first|ok|okay)[\s,]+)*(?:(?:ignore|disregard|forget|print"
                    r"|output|reveal|disclose|display|dump|leak|repeat|write|translate|summari[sz]e|explain|list|answer|respond|reply|return|delete"
                    r"|remove|erase|execute|run|send|override|bypass|obey|pretend|roleplay|role-play|behave|act|say|tell|show|give|enable"
@@ -270,6 +270,14 @@ def _joined(first: _Clause, second: _Clause, forward: bool) -> _Clause:
                    ", ".join(filter(None, (first.cue_text, second.cue_text))), led.lead, led.lead_gap)
 
 
+def _without(clauses: list[_Clause], i: int) -> list[_Clause]:
+    """The clauses less the i-th; a clause that went with it ('and', ',') takes over its timing."""
+    rest = clauses[:i] + clauses[i + 1:]
+    if i < len(rest) and rest[i].link in ("and", "comma"):
+        rest[i] = replace(rest[i], link=clauses[i].link, gap=clauses[i].gap)
+    return rest
+
+
 def _settle(clauses: list[_Clause], events: list[_Event]) -> list[_Clause] | None:
     """One step towards clauses that each name a sound; None when they all do.
 
@@ -282,7 +290,7 @@ def _settle(clauses: list[_Clause], events: list[_Event]) -> list[_Clause] | Non
         if event.description and (event.sounding or not strict):
             continue
         if event.description and (_OWN_SUBJECT.match(event.description) or not event.cued):
-            return clauses[:i] + clauses[i + 1:]
+            return _without(clauses, i)
         if event.description or clauses[i].lead or _PRONOUN.match(clauses[i].text):
             forward = i == 0 and len(clauses) > 1  # a clause about the sound before: 'and drives off', 'after it stops'
         else:
@@ -419,7 +427,8 @@ class RulePlanner:
         whole = Masked(text)
         room = parse_room(whole)
         clauses = _structured(whole.rest) if _STRUCTURED.search(text) else _split(whole.rest)
-        clauses = [c for c in clauses if not _INSTRUCTION.match(c.text)]
+        while (i := next((k for k, c in enumerate(clauses) if _INSTRUCTION.match(c.text)), None)) is not None:
+            clauses = _without(clauses, i)
         events = [_parse(c) for c in clauses]
         while clauses and (settled := _settle(clauses, events)) is not None:
             clauses = settled
