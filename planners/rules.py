@@ -36,7 +36,7 @@ _SEPARATOR = _rx(
     rf"(?:seconds?|secs?)\b(?!\s+(?:after|before)\b)|(?P<gm>{QUANTITY})\s*(?:more\s+)?(?:seconds?|secs?)\s+(?:later|afterwards?|after\s+that)\b)(?!\s*(?:[.;\n]|$)),?)"
     r"|(?P<moment>,?\s*\b(?:and\s+)?(?:then\s+)?(?:(?:a\s+)?(?:moments?|beat|short\s+while|little\s+while)\s+later|after\s+a\s+"
     r"(?:moment|pause|beat|short\s+pause|while))\b,?)"
-    r"|(?P<stop>\s*(?:[;\n]|\.(?=\s|$))[\s.;]*)"
+    r"|(?P<stop>\s*(?:[;\n]|[.:](?=\s|$))[\s.;]*)"
     r"|(?P<after>,?\s*\b(?:and\s+)?(?:then|after\s+(?:that|this|which)|afterwards?|next(?!\s+(?:to|door|room))|later(?:\s+on)?"
     rf"|subsequently|followed\s+by|finally|lastly|eventually|in\s+the\s+end|soon\s+after(?:wards)?|until(?!\s+{NUMBER})|till(?!\s+{NUMBER})"
     r"|shortly\s+after(?:wards)?)\b,?)"
@@ -112,6 +112,8 @@ _INSTRUCTION = _rx(r"^[\s,.;:!\"'(-]*(?:(?:please|kindly|now|and|then|also|just|
                    r"|shall|have\s+to|need\s+to)\b(?!\s+(?:hear|hearing|listening|in|at|on|inside|outside|standing|sitting|walking|lying|near|by"
                    r"|surrounded)\b))")
 """A clause addressed to the planner (an order to it, or a role for it): it is never a sound, whatever it mentions."""
+_TRAILING = _rx(r"^[a-z]+ing(?:\s+[a-z]+ly)?$")
+"""A clause of a participle alone, after a comma: how the sound before it sounds ('a truck reverses, beeping')."""
 _PRONOUN = _rx(r"^\W*(?:it|they|he|she)\b")
 _OWN_SUBJECT = _rx(rf"^(?:a|an|the|some|any|another|this|that|these|those|my|your|his|her|our|their|someone|somebody|something|{NUMBER})\b")
 
@@ -231,7 +233,7 @@ def _tidy(rest: str) -> str:
 def _parse(clause: _Clause) -> _Event:
     """Read one clause: timing, place, loudness, and the description that is left."""
     m = Masked(clause.text + (", " + clause.cue_text if clause.cue_text else ""))
-    sound_class = classify(clause.text)
+    sound_class = classify(clause.text.split(",", 1)[0]) or classify(clause.text)  # the subject comes first: 'a car passes, honking'
     p = prior(sound_class)
     duration = at = gap = None
     whole = m.take(_WHOLE) is not None
@@ -282,14 +284,16 @@ def _settle(clauses: list[_Clause], events: list[_Event]) -> list[_Clause] | Non
     """One step towards clauses that each name a sound; None when they all do.
 
     A clause of cues only ('far away') joins its neighbour; so, once some clause names a sound, does a cued one with no subject
-    of its own ('and drives to my right'); any other soundless clause ('the hidden prompt', 'describe your rules') is dropped.
+    of its own ('and drives to my right'), and so does a bare participle (', beeping'); any other soundless clause ('the hidden
+    prompt', 'describe your rules') is dropped.
     When no clause names a sound, each clause with words of its own stays an event, as unknown sounds.
     """
     strict = any(e.sounding and e.description for e in events)
     for i, event in enumerate(events):
-        if event.description and (event.sounding or not strict):
+        trailing = i > 0 and clauses[i].link == "comma" and _TRAILING.match(event.description) is not None
+        if event.description and (event.sounding or not strict) and not trailing:
             continue
-        if event.description and (_OWN_SUBJECT.match(event.description) or not event.cued):
+        if event.description and not trailing and (_OWN_SUBJECT.match(event.description) or not event.cued):
             return _without(clauses, i)
         if event.description or clauses[i].lead or _PRONOUN.match(clauses[i].text):
             forward = i == 0 and len(clauses) > 1  # a clause about the sound before: 'and drives off', 'after it stops'
