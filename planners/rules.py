@@ -5,7 +5,9 @@
 The text is split into clauses at temporal connectives ("then", "while", "and", ".", ";"); each
 clause's spatial phrases (planners/spatial_words.py) and timing phrases are read and stripped, what
 is left describes the sound; the class it names (planners/priors.py) fills in what the text leaves
-out. Timing becomes absolute through planners/timeline.py. The structured form
+out, and words of the text win over it. Only clauses that name a sound become events. Timing becomes
+absolute through planners/timeline.py: "after X starts" from X's start, "after X" or "after X stops"
+from its end. The structured form
 "EVENT: ... & LOCATION: ..." (items on separate lines or after ';') is read too. The text is data
 only: nothing in it is executed.
 """
