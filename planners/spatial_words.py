@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from typing import Literal
 
 from cascade.geometry import wrap_azimuth
 from cascade.limits import MAX_DISTANCE
@@ -65,13 +66,14 @@ class Masked:
         self.text = text
         self.rest = text
 
-    def take(self, pattern: re.Pattern[str], group: str | int = 0) -> re.Match[str] | None:
-        """The first match of `pattern` in what is left, its `group` blanked out; None if none."""
+    def take(self, pattern: re.Pattern[str], *groups: str | int) -> re.Match[str] | None:
+        """The first match of `pattern` in what is left, its `groups` (default: all of it) blanked out; None if none."""
         match = pattern.search(self.rest)
         if match is not None:
-            start, end = match.span(group)
-            if start >= 0:
-                self.rest = self.rest[:start] + " " * (end - start) + self.rest[end:]
+            for group in groups or (0,):
+                start, end = match.span(group)
+                if start >= 0:
+                    self.rest = self.rest[:start] + " " * (end - start) + self.rest[end:]
         return match
 
     def take_all(self, pattern: re.Pattern[str]) -> list[re.Match[str]]:
@@ -97,19 +99,22 @@ _DIR_WORDS = {
     "rear": 180.0, "back left": 135.0, "left back": 135.0, "rear left": 135.0, "left rear": 135.0,
     "back right": -135.0, "right back": -135.0, "rear right": -135.0, "right rear": -135.0,
 }
-_DIR = (r"(?:the\s+|my\s+|your\s+)?(?:(?:front|back|rear|left|right)[- ](?:left|right|front|back|rear)|in\s+front|front|ahead"
-        r"|forward|behind|back|rear|left|right)(?:\s+(?:side|hand\s+side))?(?:\s+of\s+" + _ME + r"|\s+" + _ME + r")?")
+_DIR = (r"(?:the\s+|my\s+|your\s+)?(?:(?:far|hard|extreme)\s+)?(?:(?:front|back|rear|left|right)[- ](?:left|right|front|back|rear)|in\s+front"
+        r"|front|ahead|forward|behind|back|rear|left|right)(?:[- ]hand)?(?:[- ]side)?(?:\s+ear)?(?:\s+of\s+(?:" + _ME + r"|the\s+[a-z]+)|\s+"
+        + _ME + r")?")
+_DIR_CORE = re.compile(r"in\s+front|front|ahead|forward|behind|back|rear|left|right")
 
 
 def direction_azimuth(phrase: str) -> float:
-    """Azimuth (degrees) of a `_DIR` phrase such as 'the front-left' or 'behind me'."""
-    words = re.sub(r"\b(?:the|my|your|side|hand|of|me|us|you|listener|head|camera)\b", " ", phrase.lower())
-    return _DIR_WORDS[" ".join(words.replace("-", " ").split())]
+    """Azimuth (degrees) of a `_DIR` phrase such as 'the front-left', 'behind me' or 'my left-hand side'."""
+    return _DIR_WORDS[" ".join(" ".join(_DIR_CORE.findall(phrase.lower())).split())]
 
 
-_INTENSIFIER = _rx(r"\b(?:right|just|directly|straight|dead)\s+(?=next|beside|by\b|behind|above|below|beneath|under|over|in\s+front"
-                   r"|ahead|at\s+my|in\s+my|here\b|there\b|now\b|away\b|up\b|into\b|near\b|close\b)|\ball\s+right\b|\bright\s+now\b"
-                   r"|\bright\s+away\b")
+_AS_DIRECTION = "".join(rf"(?<!\b{w}\s)" for w in ("to", "my", "the", "your", "from", "on", "at", "far", "hard", "toward", "towards", "and", "or"))
+_INTENSIFIER = _rx(rf"(?:\b(?:just|directly|straight|dead)|{_AS_DIRECTION}(?<!-)\bright)\s+(?=next|beside|by\b|behind|above|below|beneath|under"
+                   r"|over|in\s+front|ahead|at\s+my|in\s+my|here\b|there\b|now\b|away\b|up\b|into\b|near\b|close\b)|\ball\s+right\b"
+                   r"|\bright\s+now\b|\bright\s+away\b")
+"""'right'/'just' ... before a place word ('right behind me'), unless 'right' is itself the direction ('to my right behind ...')."""
 _DOA = _rx(rf"\b(?:(?:at\s+|with\s+)?(?:an?\s+|the\s+)?(?:DOA|direction\s+of\s+arrival)|(?:at\s+)?(?:an?\s+)?azimuth(?:\s+angle)?)"
            rf"\s*(?:of|is|at|=|:)?\s*(?P<n>{NUMBER})(?:{_DEG})?")
 _SIDE_DEGREES = _rx(rf"(?:\b(?:at|about|around)\s+)?(?:an?\s+angle\s+of\s+)?(?P<n>{NUMBER}){_DEG}\s+(?:off\s+)?(?:(?:to|on|toward|towards)\s+)?"
@@ -126,7 +131,7 @@ _FRONT = _rx(rf"(?:\b(?:from|to|at|on|toward|towards)\s+)?(?:\bin\s+front(?:\s+o
 _BACK = _rx(rf"(?:\b(?:from|to|at|on|toward|towards|in)\s+)?(?:\bbehind(?:\s+{_ME}|\s+my\s+back)?|\b(?:the|my|your)\s+(?:back|rear)\b"
             rf"(?!\s+(?:door|yard|garden|seat|porch|of\s+the))|\brear\b|\bback(?=[- ](?:left|right))|(?<=left[- ])back\b"
             rf"|(?<=right[- ])back\b)")
-_SIDE = _rx(rf"(?:\b(?:far|hard|way|extreme)\s+)?(?:\b(?:from|to|on|at|toward|towards|off\s+to)\s+)?(?:\b(?:the|my|your)\s+)?(?:\b(?:far|hard|extreme)\s+)?\b(?P<side>left|right)\b"
+_SIDE = _rx(rf"(?:\b(?:far|hard|way|extreme)\s+)?(?:\b(?:from|to|on|at|toward|towards|off\s+to)\s+)?(?:\b(?:the|my|your)\s+)?(?:\b(?:far|hard|extreme)[\s-]+)?\b(?P<side>left|right)\b"
             rf"(?:[- ]hand)?(?:\s+side)?(?:\s+of\s+{_ME})?")
 
 
@@ -238,10 +243,16 @@ _DISTANCE_WORDS: list[tuple[re.Pattern[str], float]] = [
     (_rx(rf"\b(?:a\s+few|a\s+couple\s+of|several|{NUMBER})\s+(?:steps|paces)\s+away\b"), 2.0),
     (_rx(r"\b(?:very|really|extremely)\s+far(?:\s+(?:away|off))?\b|\bmiles\s+away\b|\bon\s+the\s+horizon\b"
          r"|\bfar\s+off\s+in\s+the\s+distance\b|\bfar\s+in\s+the\s+distance\b"), 50.0),
-    (_rx(rf"\b(?:quite\s+)?far(?!\s+(?:to\s+the\s+)?(?:left|right)\b)(?:\s+(?:away|off))?(?:\s+from\s+{_ME})?\b"
+    (_rx(rf"\b(?:quite\s+)?far(?![- ](?:left|right)\b)(?:\s+(?:away|off|out))?(?:\s+from\s+{_ME})?\b|\bway\s+(?:off|out)\b"
          r"|(?:\bsomewhere\s+)?(?:\b(?:off|out)\s+)?\bin\s+the\s+distance\b|\bdistant\b|\bfrom\s+afar\b"
          r"|\ba\s+long\s+way\s+(?:off|away)\b|\bdown\s+the\s+(?:street|road|hall|hallway|corridor|block|valley)\b"), 25.0),
 ]
+
+
+HEAD_CLOSE = 0.5
+"""Metres of a static sound 'right/just above my head': within arm's reach, as 'next to me'."""
+_HEAD_CLOSE = _rx(r"\b(?:right|just|immediately)\s+(?=(?:above|over|on\s+top\s+of)\s+(?:my|your|our|the\s+listener's)\s+heads?\b)"
+                  r"|\binches\s+(?=(?:above|over)\s+(?:my|your|our|the\s+listener's)\s+heads?\b)")
 
 
 def _distance(m: Masked) -> tuple[float | None, float | None]:
@@ -280,8 +291,11 @@ _MOVE_VERB = (r"(?:mov(?:e|es|ing|ed)|go(?:es|ing)?|went|walk(?:s|ing|ed)?|run(?
               r"|travel(?:s|ing|ling|led|ed)?|head(?:s|ing|ed)?|shift(?:s|ing|ed)?|sweep(?:s|ing)?|swept|drift(?:s|ing|ed)?|pass(?:es|ing|ed)?"
               r"|roll(?:s|ing|ed)?|rid(?:e|es|ing)|rode|zoom(?:s|ing|ed)?|rush(?:es|ing|ed)?|speed(?:s|ing)?|sped|crawl(?:s|ing|ed)?"
               r"|whizz?(?:es|ing|ed)?|roar(?:s|ing|ed)?|cross(?:es|ing|ed)?|" + _FLY_VERB + ")")
-_FROM_TO = _rx(rf"\b(?:(?:all\s+the\s+way\s+)?from\s+(?P<a>{_DIR})\s+(?:all\s+the\s+way\s+)?(?:over\s+)?(?:to|towards?|into|until)\s+(?P<b>{_DIR})"
-               rf"|(?P<a2>left|right|front|back)[- ]to[- ](?P<b2>left|right|front|back))\b")
+_FROM_TO = _rx(rf"\b(?:(?:all\s+the\s+way\s+)?from\s+(?P<a>{_DIR}),?\s+(?:(?:all\s+the\s+way|over|across|round|around|back)\s+)*"
+               rf"(?:to|towards?|into|until|till)\s+(?P<b>{_DIR})|(?P<a2>left|right|front|back)[- ]to[- ](?P<b2>left|right|front|back))\b")
+_START_END = _rx(rf"(?P<start>\b(?:starts?|starting|begins?|beginning)\s+(?:off\s+|out\s+)?(?:on|at|from|in)\s+(?P<a>{_DIR}))\b.*?"
+                 rf"(?P<end>\b(?:ends?|ending|finish(?:es|ing)?|arriv(?:es?|ing)|stops?|stopping|winds?\s+up)\s+(?:up\s+)?(?:on|at|in|to)\s+"
+                 rf"(?P<b>{_DIR}))\b")
 _TOWARD = _rx(rf"\b{_MOVE_VERB}\s+(?:over\s+|off\s+)?(?P<cue>(?:to|towards?|into)\s+(?P<b>{_DIR}))\b")
 _OVERHEAD_PASS = _rx(rf"\b(?:{_MOVE_VERB})\s+(?P<cue>(?:right\s+|directly\s+|straight\s+|low\s+)?(?:overhead|over\s+(?:{_ME}|my\s+head|the\s+"
                      r"(?:house|roof|building)|head)))\b")
@@ -293,7 +307,7 @@ _PASS_BY = _rx(r"\b(?:pass(?:es|ing|ed)?|driv(?:e|es|ing)|drove|go(?:es|ing)|wen
 _APPROACH = _rx(rf"\bapproach(?:es|ing|ed)?(?:\s+{_ME})?\b|\b(?:com(?:e|es|ing)|gets?|getting|mov(?:e|es|ing)|draws?|drawing|creep(?:s|ing)"
                 r"|walk(?:s|ing)|driv(?:es|ing))\s+(?:closer|nearer)(?:\s+and\s+(?:closer|nearer))?(?:\s+to\s+" + _ME + r")?"
                 r"|\bclos(?:es|ing)\s+in\b|\bdraws?\s+near\b"
-                rf"|(?<=\s)(?:up\s+)?(?:to|towards?)\s+{_ME}\b")
+                rf"|(?<=\s)(?<!next\s)(?<!close\s)(?<!near\s)(?:up\s+)?(?:to|towards?)\s+{_ME}\b")
 _RECEDE = _rx(r"\brecede(?:s|d)?\b|\breceding\b|\b(?:fad(?:e|es|ing)|di(?:e|es)|dying)\s+(?:away|out)\b|\b(?:gets?|getting|mov(?:es|ing))\s+"
               r"(?:farther|further)\s+away\b|\b" + _MOVE_VERB + r"\s+(?P<cue>(?:off\s+)?(?:away(?:\s+from\s+" + _ME + r")?(?:\s+into\s+the\s+distance)?|into\s+the\s+distance))")
 
@@ -312,29 +326,33 @@ def _pair_path(a: float, b: float, flying: bool) -> list[Waypoint]:
     return [Waypoint(a), Waypoint(middle), Waypoint(b)]
 
 
-def _motion(m: Masked, flying_hint: bool) -> tuple[list[Waypoint] | None, bool]:
-    """Waypoints of a moving source (None when static) and whether it was an approach or a retreat."""
+PathKind = Literal["pair", "pass", "circle", "toward", "radial"]
+"""'pair': from one named direction to another; 'pass': a pass-by with no direction of its own; 'radial': approach or retreat."""
+
+
+def _motion(m: Masked, flying_hint: bool) -> tuple[list[Waypoint] | None, PathKind | None]:
+    """Waypoints of a moving source (None when static) and the kind of path."""
     over = m.take(_OVERHEAD_PASS, "cue")
     flying = over is not None
-    match = m.take(_FROM_TO)
+    match = m.take(_FROM_TO) or m.take(_START_END, "start", "end")
     if match:
         a, b = match["a"] or match["a2"], match["b"] or match["b2"]
-        return _pair_path(direction_azimuth(a), direction_azimuth(b), flying or flying_hint), False
+        return _pair_path(direction_azimuth(a), direction_azimuth(b), flying or flying_hint), "pair"
     if flying:
-        return _pair_path(0.0, 180.0, True), False
+        return _pair_path(0.0, 180.0, True), "pair"
     if m.take(_CIRCLE):
-        return [Waypoint(az) for az in (0.0, 90.0, 180.0, -90.0, 0.0)], False
+        return [Waypoint(az) for az in (0.0, 90.0, 180.0, -90.0, 0.0)], "circle"
     match = m.take(_TOWARD, "cue")
     if match:
-        return [Waypoint(), Waypoint(direction_azimuth(match["b"]))], False
+        return [Waypoint(), Waypoint(direction_azimuth(match["b"]))], "toward"
     if m.take(_APPROACH):
-        return [Waypoint(distance=APPROACH_FROM), Waypoint(distance=APPROACH_TO)], True
+        return [Waypoint(distance=APPROACH_FROM), Waypoint(distance=APPROACH_TO)], "radial"
     match = m.take(_RECEDE, "cue")
     if match:
-        return [Waypoint(distance=APPROACH_TO), Waypoint(distance=APPROACH_FROM)], True
+        return [Waypoint(distance=APPROACH_TO), Waypoint(distance=APPROACH_FROM)], "radial"
     if m.take(_PASS_BY, "cue"):
-        return _pair_path(90.0, -90.0, flying_hint), False
-    return None, False
+        return _pair_path(90.0, -90.0, flying_hint), "pass"
+    return None, None
 
 
 # ---------------------------------------------------------------- the whole placement
@@ -352,26 +370,32 @@ class Place:
 
 def parse_place(m: Masked, flying_hint: bool = False) -> Place:
     """Read (and blank out) every spatial phrase of a clause: motion, direction, elevation, distance."""
+    head_close = m.take(_HEAD_CLOSE) is not None
     m.take_all(_INTENSIFIER)
-    path, radial = _motion(m, flying_hint)
+    path, kind = _motion(m, flying_hint)
     distance, ear_side = _distance(m)
+    if distance is None and head_close and path is None:
+        distance = HEAD_CLOSE
     elevation = _elevation_degrees(m)
     azimuth = _azimuth(m)
     if elevation is None:
         elevation = _elevation_words(m, azimuth.value is not None)
     static = azimuth.value if azimuth.value is not None else ear_side
-    if path is not None and radial:
+    if path is not None and kind == "radial":
         near = distance if distance is not None and distance <= 3.0 else APPROACH_TO
         far = distance if distance is not None and distance > 3.0 else APPROACH_FROM
         path = [Waypoint(distance=far if w.distance == APPROACH_FROM else near) for w in path]
         distance = None
-    elif path is not None and len(path) == 3 and path[1].azimuth == 0.0 and path[0].azimuth == 90.0 and azimuth.side is not None:
+    elif path is not None and kind == "pass" and azimuth.side is not None:
         side = azimuth.side  # a pass-by on one side runs from front to back along that side
         path = [Waypoint(side / 2), Waypoint(side), Waypoint(180.0 - side / 2 if side > 0 else -180.0 - side / 2)]
-        static = None
+    elif path is not None and kind == "pair" and len(path) == 3 and static is not None and static not in (path[0].azimuth, path[2].azimuth):
+        path = [path[0], Waypoint(static), path[2]]  # 'from left to right behind me' goes round the back
+    elif path is not None and kind == "toward":
+        path = _pair_path(static if static is not None else 0.0, path[-1].azimuth, False)
     elif path is not None and path[0].azimuth is None:
         path = [Waypoint(static if static is not None else 0.0), *path[1:]]
-    if path is not None and not radial:
+    if path is not None and kind != "radial":
         static = path[0].azimuth
     return Place(static, elevation, distance, None if path is None else tuple(path))
 

@@ -13,6 +13,7 @@ import networkx as nx
 from cascade.errors import TimelineError
 
 RelationKind = Literal["at", "after", "with"]
+AnchorPhase = Literal["start", "end"]
 
 
 @dataclass(frozen=True)
@@ -23,6 +24,11 @@ class Relation:
     kind: RelationKind
     anchor: str | None = None
     offset: float = 0.0
+
+
+def starts_after(event: str, anchor: str, phase: AnchorPhase | None, offset: float = 0.0) -> Relation:
+    """`event` starts `offset` s after `anchor`: after it starts ('after X starts') is `with`; after X, or after X stops, is `after`."""
+    return Relation(event, "with" if phase == "start" else "after", anchor, offset)
 
 
 def resolve_starts(durations: dict[str, float], relations: list[Relation]) -> dict[str, float]:

@@ -2,7 +2,8 @@
 
 import pytest
 
-from planners.timeline import Relation, TimelineError, resolve_starts
+from planners.llm_prompt import SYSTEM_PROMPT
+from planners.timeline import Relation, TimelineError, resolve_starts, starts_after
 
 
 def test_after_chain_adds_durations():
@@ -64,3 +65,17 @@ def test_at_with_anchor_is_refused():
 def test_negative_start_is_refused():
     with pytest.raises(TimelineError, match="before the scene begins"):
         resolve_starts({"a": 1.0, "b": 1.0}, [Relation("b", "with", "a", -2.0)])
+
+
+def test_after_x_starts_counts_from_its_start_and_after_x_from_its_end():
+    # the kettle whistles 0-4 s; the dog barks 2 s after it starts (2 s), or 2 s after it (6 s), or after it stops (6 s)
+    for phase, dog in (("start", 2.0), (None, 6.0), ("end", 6.0)):
+        starts = resolve_starts({"kettle": 4.0, "dog": 1.0}, [starts_after("dog", "kettle", phase, 2.0)])
+        assert starts == {"kettle": 0.0, "dog": dog}
+
+
+def test_the_llm_prompt_states_the_same_rule():
+    assert starts_after("b", "a", "start", 2.0) == Relation("b", "with", "a", 2.0)
+    assert starts_after("b", "a", "end") == starts_after("b", "a", None) == Relation("b", "after", "a", 0.0)
+    assert '"B N seconds after A starts" -> B has kind "with", anchor A, offset N' in SYSTEM_PROMPT
+    assert '"B after A", "B after A stops" and "B N seconds after A" -> B has kind "after", anchor A' in SYSTEM_PROMPT
