@@ -4,6 +4,7 @@ from __future__ import annotations
 
 MAX_TEXT = 4000  # characters in a scene description
 MAX_EVENTS = 64  # events in a scene
+MIN_DURATION = 0.01  # s, the shortest event or scene
 MAX_EVENT_DURATION = 60.0  # s
 MAX_SCENE_DURATION = 600.0  # s
 MAX_DISTANCE = 100.0  # m from the head centre

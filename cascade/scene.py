@@ -16,7 +16,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 
 from cascade.errors import SceneError
 from cascade.geometry import wrap_azimuth
-from cascade.limits import MAX_DISTANCE, MAX_EVENT_DURATION, MAX_EVENTS, MAX_SCENE_DURATION
+from cascade.limits import MAX_DISTANCE, MAX_EVENT_DURATION, MAX_EVENTS, MAX_SCENE_DURATION, MIN_DURATION, SAMPLE_RATES
 
 MAX_SCENE_BYTES = 16 * 2**20  # a scene file larger than this is refused unread
 
@@ -61,7 +61,7 @@ class SoundEvent(_Model):
     id: str = Field(pattern=r"^[A-Za-z0-9_-]{1,64}$", description="unique within the scene; letters, digits, '_' and '-'")
     description: str = Field(min_length=1, max_length=300, description="what sounds, e.g. 'a dog barks'")
     start: float = Field(0.0, ge=0.0, le=MAX_SCENE_DURATION, description="seconds from the scene's start")
-    duration: float = Field(gt=0.0, le=MAX_EVENT_DURATION, description="seconds, (0, 60]")
+    duration: float = Field(ge=MIN_DURATION, le=MAX_EVENT_DURATION, description="seconds, [0.01, 60]")
     position: Position = Field(default_factory=Position, description="where the source is at the event's start")
     gain_db: float = Field(0.0, ge=-60.0, le=24.0, description="level offset in dB, [-60, 24]")
     trajectory: list[Keyframe] | None = Field(None, description="later waypoints; the source moves linearly between them")
@@ -127,7 +127,7 @@ class Scene(_Model):
     events: list[SoundEvent] = Field(min_length=1, max_length=MAX_EVENTS)
     room: Room | None = None
     sample_rate: SampleRate = 44100
-    duration: float | None = Field(None, gt=0.0, le=MAX_SCENE_DURATION, description="seconds; default: until the last event ends")
+    duration: float | None = Field(None, ge=MIN_DURATION, le=MAX_SCENE_DURATION, description="seconds, [0.01, 600]; default: until the last event ends")
     seed: int = Field(0, ge=0, lt=2**63, description="scene seed; an event without a seed of its own derives one from it and its id")
     render: RenderSettings | None = None
 
@@ -137,6 +137,9 @@ class Scene(_Model):
         duplicates = sorted({i for i in ids if ids.count(i) > 1})
         if duplicates:
             raise ValueError(f"event ids must be unique, repeated: {', '.join(duplicates)}")
+        for event in self.events:
+            if event.end > MAX_SCENE_DURATION + 1e-9:
+                raise ValueError(f"event '{event.id}' ends at {event.end:g} s, after the {MAX_SCENE_DURATION:g} s a scene may last")
         if self.duration is not None:
             for event in self.events:
                 if event.start >= self.duration:

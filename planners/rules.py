@@ -17,7 +17,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field, replace
 
-from cascade.limits import MAX_EVENT_DURATION, MAX_EVENTS, MAX_TEXT
+from cascade.limits import MAX_EVENT_DURATION, MAX_EVENTS, MAX_TEXT, MIN_DURATION
 from cascade.scene import Keyframe, Position, Room, Scene, SceneError, SoundEvent
 from planners import Planner, PlannerError
 from planners.priors import Prior, classify, prior
@@ -259,8 +259,8 @@ def _parse(clause: _Clause) -> _Event:
     gain = LOUD_DB if _LOUD.search(clause.text) else FAINT_DB if _FAINT.search(clause.text) else 0.0
     words = m.rest[:len(clause.text)]
     description = _tidy(words)
-    if duration is not None and duration <= 0:
-        raise PlannerError(f"'{clause.text.strip()[:60]}' gives a duration of {duration:g} s; give a positive length")
+    if duration is not None and not MIN_DURATION <= duration:
+        raise PlannerError(f"'{clause.text.strip()[:60]}' gives a duration of {duration:g} s; an event lasts at least {MIN_DURATION:g} s")
     phase: AnchorPhase | None = "end" if _STOPS.search(clause.text) else "start" if _STARTS.search(clause.text) else None
     sounding = bool(sound_class or _SOUNDING.search(words) or ((place.path is not None or phase) and _OWN_SUBJECT.match(description)))
     return _Event(description, sound_class, p, place, duration, at, gap, whole, together, gain, phase, sounding, clause.link, clause.gap,
@@ -461,14 +461,14 @@ class RulePlanner(Planner):
             raise PlannerError(f"the timing words do not form one timeline: {err}") from None
         end = max((starts[i] + d for i, d in timed.items()), default=ALONE_SCENE)
         out = []
-        for event in events:
-            if event.ambient:
-                start = event.at or 0.0
-                length = event.duration or (end - start if end > start else ALONE_SCENE)
-                out.append(_sound_event(event, start, min(MAX_EVENT_DURATION, length)))
-            else:
-                out.append(_sound_event(event, starts[event.id], timed[event.id]))
         try:
+            for event in events:
+                if event.ambient:
+                    start = event.at or 0.0
+                    length = event.duration or (end - start if end > start else ALONE_SCENE)
+                    out.append(_sound_event(event, start, min(MAX_EVENT_DURATION, length)))
+                else:
+                    out.append(_sound_event(event, starts[event.id], timed[event.id]))
             return Scene(text=text, events=out, room=room)
         except (ValueError, SceneError) as err:
             raise PlannerError(f"the planned scene is invalid: {str(err).splitlines()[0]}") from None

@@ -1,4 +1,4 @@
-"""Temporal relations between events resolved to absolute start times through a networkx graph.
+"""Temporal relations between events resolved to absolute start times (a topological order of the relations).
 
 Both planners speak this one language, so "A, then B while C" means the same to each of them.
 """
@@ -6,11 +6,11 @@ Both planners speak this one language, so "A, then B while C" means the same to 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from graphlib import CycleError, TopologicalSorter
 from typing import Literal
 
-import networkx as nx
-
 from cascade.errors import TimelineError
+from cascade.limits import MAX_SCENE_DURATION
 
 RelationKind = Literal["at", "after", "with"]
 AnchorPhase = Literal["start", "end"]
@@ -32,9 +32,9 @@ def starts_after(event: str, anchor: str, phase: AnchorPhase | None, offset: flo
 
 
 def resolve_starts(durations: dict[str, float], relations: list[Relation]) -> dict[str, float]:
-    """Absolute start (s) of every event; an event with no relation starts at 0."""
-    graph = nx.DiGraph()
-    graph.add_nodes_from(durations)
+    """Absolute start (s) of every event; an event with no relation starts at 0. TimelineError for an unknown
+    anchor, a cycle, a start before 0 or an event that would end after MAX_SCENE_DURATION."""
+    graph: dict[str, set[str]] = {event: set() for event in durations}
     rule: dict[str, Relation] = {}
     for relation in relations:
         if relation.event not in durations:
@@ -47,13 +47,12 @@ def resolve_starts(durations: dict[str, float], relations: list[Relation]) -> di
         else:
             if relation.anchor not in durations:
                 raise TimelineError(f"event '{relation.event}' is placed relative to unknown event '{relation.anchor}'")
-            graph.add_edge(relation.anchor, relation.event)
+            graph[relation.event].add(relation.anchor)
         rule[relation.event] = relation
     try:
-        order = list(nx.topological_sort(graph))
-    except nx.NetworkXUnfeasible:
-        cycle = " -> ".join(a for a, _ in nx.find_cycle(graph))
-        raise TimelineError(f"timing relations form a cycle: {cycle}") from None
+        order = list(TopologicalSorter(graph).static_order())
+    except CycleError as err:
+        raise TimelineError(f"timing relations form a cycle: {' -> '.join(reversed(err.args[1]))}") from None
     starts: dict[str, float] = {}
     for event in order:
         relation = rule.get(event)
@@ -67,5 +66,8 @@ def resolve_starts(durations: dict[str, float], relations: list[Relation]) -> di
             start = starts[relation.anchor] + relation.offset
         if start < 0:
             raise TimelineError(f"event '{event}' would start at {start:.3f} s, before the scene begins")
+        if start + durations[event] > MAX_SCENE_DURATION:
+            raise TimelineError(f"event '{event}' would last until {start + durations[event]:g} s; "
+                                f"a scene ends by {MAX_SCENE_DURATION:g} s")
         starts[event] = start
     return starts
