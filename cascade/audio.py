@@ -12,7 +12,6 @@ from pathlib import Path
 import numpy as np
 import soundfile as sf
 import soxr
-from scipy.signal import lfilter
 
 SPEED_OF_SOUND = 343.0  # m/s at 20 °C
 
@@ -56,13 +55,18 @@ def write_wav(path: str | Path, audio: np.ndarray, sample_rate: int, subtype: st
 
 
 def write_text(path: str | Path, text: str) -> Path:
-    """Write a text file atomically."""
+    """Write a text file (UTF-8) atomically."""
+    return write_bytes(path, text.encode("utf-8"))
+
+
+def write_bytes(path: str | Path, data: bytes) -> Path:
+    """Write a file atomically: a temporary file beside it, then a rename."""
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     handle, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
     try:
-        with os.fdopen(handle, "w", encoding="utf-8") as file:
-            file.write(text)
+        with os.fdopen(handle, "wb") as file:
+            file.write(data)
         os.replace(tmp, path)
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
@@ -101,6 +105,8 @@ def integrated_loudness(audio: np.ndarray, sample_rate: int) -> float:
     Channels are summed with weight 1 (left, right, or any FOA channel set you pass). Returns -inf
     for silence or a signal shorter than one block.
     """
+    from scipy.signal import lfilter  # here, not at the top: importing scipy.signal takes over a second, and only loudness needs it
+
     audio = np.atleast_2d(np.asarray(audio, dtype=np.float64))
     # a -400 dBFS tone at half the sample rate keeps the filters' state out of subnormal floats, which
     # made silent stretches about 4x slower to filter; its power is 1e-40, far below the -70 LUFS gate
