@@ -1,4 +1,4 @@
-"""`cascade` command line: plan, render, schema, bench, models, train-nfs.
+"""`cascade` command line: plan, render, plot, schema, bench, models, train-nfs.
 
 User errors print one line, `cascade: error: ...`, and exit with status 2.
 """
@@ -71,6 +71,12 @@ def _build_parser() -> argparse.ArgumentParser:
     render.add_argument("--library", metavar="FOLDER", help="folder of your own sound files; implies --generator library")
     render.add_argument("--no-cache", action="store_true", help="regenerate every clip instead of reusing cached ones")
     render.add_argument("-q", "--quiet", action="store_true", help="print only errors")
+
+    plot = verbs.add_parser("plot", help="scene.json -> PNG: map of the sources and timeline of the events",
+                            description="Draw a scene file: a top view of the listener and every source beside a timeline of the events.")
+    plot.add_argument("scene", type=Path, help="a .json scene file (from cascade plan, or the one cascade render writes)")
+    plot.add_argument("-o", "--output", type=Path, default=Path("scene.png"), help="PNG to write (default: scene.png)")
+    plot.add_argument("--audio", type=Path, metavar="WAV", help="also draw this binaural WAV's waveform and spectrogram under the timeline")
 
     verbs.add_parser("schema", help="print the scene file's JSON Schema")
 
@@ -174,6 +180,11 @@ def main(argv: list[str] | None = None) -> int:
             return _plan(args)
         if args.verb == "render":
             return _render(args)
+        if args.verb == "plot":
+            from cascade.plot import plot_file
+
+            print(f"wrote {plot_file(args.scene, args.output, args.audio)}")
+            return 0
         if args.verb == "schema":
             print(json_schema())
             return 0

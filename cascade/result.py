@@ -4,13 +4,16 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Literal
+from typing import TYPE_CHECKING, Literal
 
 import numpy as np
 
 from cascade.audio import write_text, write_wav
 from cascade.mixer import MixReport, Stem, place
 from cascade.scene import Scene
+
+if TYPE_CHECKING:
+    from matplotlib.figure import Figure
 
 Format = Literal["binaural", "foa", "fuma"]
 SUBTYPES = {"16": "PCM_16", "24": "PCM_24", "32f": "FLOAT"}
@@ -65,3 +68,13 @@ class RenderResult:
                 written.append(write_wav(folder / f"{stem.event_id}_foa.wav", mix_gain * foa, self.sample_rate, SUBTYPES[bit_depth]))
         written.append(write_text(f"{base}.json", self.scene.to_json() + "\n"))
         return written
+
+    def plot(self, path: str | Path | None = None) -> Figure:
+        """A matplotlib figure: map of the sources, timeline of the events, binaural waveform and spectrogram;
+        also written as a PNG to `path` when given."""
+        from cascade.plot import result_figure, save_figure
+
+        figure = result_figure(self)
+        if path is not None:
+            save_figure(figure, path)
+        return figure
