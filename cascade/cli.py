@@ -1,4 +1,4 @@
-"""`cascade` command line: plan, render, plot, schema, bench, models, train-nfs.
+"""`cascade` command line: plan, render, plot, ui, schema, bench, models, train-nfs.
 
 User errors print one line, `cascade: error: ...`, and exit with status 2.
 """
@@ -77,6 +77,11 @@ def _build_parser() -> argparse.ArgumentParser:
     plot.add_argument("scene", type=Path, help="a .json scene file (from cascade plan, or the one cascade render writes)")
     plot.add_argument("-o", "--output", type=Path, default=Path("scene.png"), help="PNG to write (default: scene.png)")
     plot.add_argument("--audio", type=Path, metavar="WAV", help="also draw this binaural WAV's waveform and spectrogram under the timeline")
+
+    ui = verbs.add_parser("ui", help="local web app: type, edit, render, listen, download",
+                          description="Serve the web app until interrupted (Ctrl-C). Nothing is sent anywhere; open the printed address in a browser.")
+    ui.add_argument("--host", default="127.0.0.1", help="address to listen on (default: 127.0.0.1, this machine only)")
+    ui.add_argument("--port", type=int, default=7860, help="port to listen on (default: 7860)")
 
     verbs.add_parser("schema", help="print the scene file's JSON Schema")
 
@@ -184,6 +189,11 @@ def main(argv: list[str] | None = None) -> int:
             from cascade.plot import plot_file
 
             print(f"wrote {plot_file(args.scene, args.output, args.audio)}")
+            return 0
+        if args.verb == "ui":
+            from cascade.ui import serve
+
+            serve(args.host, args.port)
             return 0
         if args.verb == "schema":
             print(json_schema())
