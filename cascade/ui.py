@@ -148,6 +148,7 @@ def port_free(host: str, port: int) -> bool:
 
 
 def _gradio():
+    """The gradio module, with its analytics (and the version check that goes with them) switched off for this process."""
     os.environ["GRADIO_ANALYTICS_ENABLED"] = "False"
     try:
         import gradio
@@ -248,11 +249,12 @@ def build_app(workdir: Path):
         fields = [events, room_on, front, left, up, rt60]
         plan_inputs = [text, planner]
         plan_outputs = [*fields, plot, status, planned, base]
-        plan_button.click(plan, plan_inputs, plan_outputs, show_progress_on=status)
-        text.submit(plan, plan_inputs, plan_outputs, show_progress_on=status)
-        events.input(edited, [events, base, room_on, front, left, up, rt60, seed, rate], [plot, status], show_progress_on=status)
+        one_at_a_time = {"show_progress_on": status, "concurrency_id": "work"}  # renders are CPU-bound; matplotlib's style is global
+        plan_button.click(plan, plan_inputs, plan_outputs, **one_at_a_time)
+        text.submit(plan, plan_inputs, plan_outputs, **one_at_a_time)
+        events.input(edited, [events, base, room_on, front, left, up, rt60, seed, rate], [plot, status], **one_at_a_time)
         render_button.click(run, [text, planned, base, events, planner, generator, renderer, rate, seed, room_on, front, left, up, rt60, library],
-                            [audio, plot, downloads, *fields, status, planned, base], show_progress_on=status)
+                            [audio, plot, downloads, *fields, status, planned, base], **one_at_a_time)
     return app
 
 
