@@ -23,6 +23,13 @@ def _non_negative_int(text: str) -> int:
     return value
 
 
+def _port(text: str) -> int:
+    value = int(text)
+    if not 1 <= value <= 65535:
+        raise argparse.ArgumentTypeError(f"must be in [1, 65535], got {value}")
+    return value
+
+
 def _add_planner_flags(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--planner", default="rules", choices=["rules", "openai"], help="text -> scene backend (default: rules, offline)")
     parser.add_argument("--llm-model", help="model name for --planner openai (env CASCADE_LLM_MODEL)")
@@ -81,7 +88,7 @@ def _build_parser() -> argparse.ArgumentParser:
     ui = verbs.add_parser("ui", help="local web app: type, edit, render, listen, download",
                           description="Serve the web app until interrupted (Ctrl-C). Nothing is sent anywhere; open the printed address in a browser.")
     ui.add_argument("--host", default="127.0.0.1", help="address to listen on (default: 127.0.0.1, this machine only)")
-    ui.add_argument("--port", type=int, default=7860, help="port to listen on (default: 7860)")
+    ui.add_argument("--port", type=_port, default=7860, help="port to listen on (default: 7860)")
 
     verbs.add_parser("schema", help="print the scene file's JSON Schema")
 

@@ -237,7 +237,7 @@ def test_server_listens_on_loopback_only_and_sent_nothing_out(app):
     assert recorder.requests == []
 
 
-def test_busy_port_is_a_one_line_error(capsys):
+def test_busy_or_impossible_port_is_a_one_line_error(capsys):
     with socket.socket() as busy:
         busy.bind(("127.0.0.1", 0))
         busy.listen()
@@ -245,6 +245,9 @@ def test_busy_port_is_a_one_line_error(capsys):
         assert main(["ui", "--port", str(port)]) == 2
     err = capsys.readouterr().err.strip()
     assert err.startswith("cascade: error:") and "\n" not in err and str(port) in err
+    with pytest.raises(SystemExit) as exit_info:
+        main(["ui", "--port", "70000"])
+    assert exit_info.value.code == 2 and "65535" in capsys.readouterr().err
 
 
 def test_table_rows_give_back_the_scene_with_its_room_and_path():
