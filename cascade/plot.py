@@ -20,8 +20,6 @@ from matplotlib.figure import Figure
 from matplotlib.lines import Line2D
 from matplotlib.patches import Circle, Ellipse, Polygon, Rectangle
 
-from renderers.path import SourcePath
-
 if TYPE_CHECKING:
     from matplotlib.axes import Axes
 
@@ -109,9 +107,10 @@ def _title(scene: Scene) -> str:
 
 def _event_track(event: SoundEvent) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Azimuth, elevation (degrees) and distance (m) along the event's path, sampled in time."""
-    times, positions = event.path()
-    path = SourcePath.from_keys(times, [p.azimuth for p in positions], [p.elevation for p in positions], [p.distance for p in positions])
-    return path.at(np.linspace(0.0, times[-1], PATH_SAMPLES if event.moves else 1))
+    from cascade.pipeline import event_path
+
+    path = event_path(event)
+    return path.at(np.linspace(0.0, path.times[-1], PATH_SAMPLES if event.moves else 1))
 
 
 def _view_radius(scene: Scene, tracks: dict[str, tuple[np.ndarray, np.ndarray]]) -> float:
