@@ -1,4 +1,4 @@
-"""`cascade` command line: plan, render, schema, bench, models, train-nfs.
+"""`cascade` command line: plan, render, plot, ui, schema, bench, models, train-nfs.
 
 Backend choices, their help and their option flags come from the registries. Every user error
 prints one line, `cascade: error: ...`, and exits with status 2.
@@ -61,6 +61,13 @@ def _loudness(text: str) -> float:
     return value
 
 
+def _port(text: str) -> int:
+    value = int(text)
+    if not 1 <= value <= 65535:
+        raise argparse.ArgumentTypeError(f"must be in [1, 65535], got {value}")
+    return value
+
+
 def _backend_flags(parser: argparse.ArgumentParser, registry: Registry[Any], flag: str, default_help: str) -> None:
     """`--generator` etc. with the registry's names as choices, and one flag per option any of its backends declares
     (a flag several backends share, such as --device, is added once and reaches each of them)."""
@@ -119,6 +126,17 @@ def _build_parser() -> argparse.ArgumentParser:
     render.add_argument("--no-cache", action="store_true", help="regenerate every clip instead of reusing cached ones")
     render.add_argument("-q", "--quiet", action="store_true", help="print only errors")
 
+    plot = verbs.add_parser("plot", help="scene.json -> PNG: map of the sources and timeline of the events",
+                            description="Draw a scene file: a top view of the listener and every source beside a timeline of the events.")
+    plot.add_argument("scene", type=Path, help="a .json scene file (from cascade plan, or the one cascade render writes)")
+    plot.add_argument("-o", "--output", type=Path, default=Path("scene.png"), help="PNG to write (default: scene.png)")
+    plot.add_argument("--audio", type=Path, metavar="WAV", help="also draw this binaural WAV's waveform and spectrogram under the timeline")
+
+    ui = verbs.add_parser("ui", help="local web app: type, edit, render, listen, download",
+                          description="Serve the web app until interrupted (Ctrl-C). Nothing is sent anywhere; open the printed address in a browser.")
+    ui.add_argument("--host", default="127.0.0.1", help="address to listen on (default: 127.0.0.1, this machine only)")
+    ui.add_argument("--port", type=_port, default=7860, help="port to listen on (default: 7860)")
+
     verbs.add_parser("schema", help="print the scene file's JSON Schema")
 
     bench = verbs.add_parser("bench", help="run a benchmark", description="Run one of the benchmarks in benchmarks/; extra arguments go to it.")
@@ -142,7 +160,7 @@ def _build_parser() -> argparse.ArgumentParser:
 def _input(argument: str) -> Path | str:
     """A scene file path when `argument` names an existing file (a pipe such as /dev/fd/63 included) or ends
     in .json; otherwise the text of a scene description, however long."""
-    if "\n" in argument or len(argument.encode()) > 4096:
+    if not argument.strip() or "\n" in argument or len(argument.encode()) > 4096:
         return argument
     path = Path(argument)
     try:
@@ -236,6 +254,16 @@ def main(argv: list[str] | None = None) -> int:
             return _plan(args)
         if args.verb == "render":
             return _render(args)
+        if args.verb == "plot":
+            from cascade.plot import plot_file
+
+            print(f"wrote {plot_file(args.scene, args.output, args.audio)}")
+            return 0
+        if args.verb == "ui":
+            from cascade.ui import serve
+
+            serve(args.host, args.port)
+            return 0
         if args.verb == "schema":
             print(json_schema())
             return 0

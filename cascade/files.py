@@ -69,15 +69,20 @@ def atomic_path(target: str | Path) -> Iterator[Path]:
         raise
 
 
-def write_text(path: str | Path, text: str) -> Path:
-    """Write a UTF-8 text file atomically; OutputError (one line) when it cannot be written."""
+def write_bytes(path: str | Path, data: bytes) -> Path:
+    """Write a file atomically; OutputError (one line) when it cannot be written."""
     path = Path(path)
     try:
         with atomic_path(path) as tmp:
-            tmp.write_text(text, encoding="utf-8")
+            tmp.write_bytes(data)
     except OSError as err:
         raise OutputError(f"cannot write {path}: {err.strerror or err}") from None
     return path
+
+
+def write_text(path: str | Path, text: str) -> Path:
+    """Write a UTF-8 text file atomically; OutputError (one line) when it cannot be written."""
+    return write_bytes(path, text.encode("utf-8"))
 
 
 def audio_format(path: Path, channels: int, sample_rate: int, bit_depth: str | None = None) -> tuple[str, str]:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import os
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Literal
+from typing import TYPE_CHECKING, Literal
 
 import numpy as np
 
@@ -13,6 +13,9 @@ from cascade.errors import OutputError
 from cascade.files import OutputSet, audio_format, write_audio, write_audio_to
 from cascade.mixer import MixReport, Stem, place
 from cascade.scene import Scene
+
+if TYPE_CHECKING:
+    from matplotlib.figure import Figure
 
 Format = Literal["binaural", "foa", "fuma"]
 FORMATS = ("binaural", "foa", "fuma")
@@ -123,3 +126,13 @@ class RenderResult:
         except OSError as err:
             raise OutputError(f"cannot write {path}: {err.strerror or err}") from None
         return list(paths.values())
+
+    def plot(self, path: str | Path | None = None) -> Figure:
+        """A matplotlib figure: map of the sources, timeline of the events, binaural waveform and spectrogram;
+        also written as a PNG to `path` when given."""
+        from cascade.plot import result_figure, save_figure
+
+        figure = result_figure(self)
+        if path is not None:
+            save_figure(figure, path)
+        return figure

@@ -1,0 +1,274 @@
+"""`cascade ui`: a local web app (Gradio) to type a scene, edit its events, render, listen, look and download.
+
+It binds to 127.0.0.1 unless told otherwise, sends no analytics, makes no share link and loads
+nothing from the network (Gradio's fonts and scripts are served from the package itself). User errors
+show the one line the command line prints for the same input.
+"""
+
+from __future__ import annotations
+
+import html
+import os
+import socket
+import tempfile
+import zipfile
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import cascade
+import planners
+import renderers
+from cascade import generators
+from cascade.errors import CascadeError, SceneError
+from cascade.scene import SAMPLE_RATES, Scene
+
+if TYPE_CHECKING:
+    from cascade.result import RenderResult
+
+EXAMPLE = "a dog barks behind, then a bird on the right"
+AUTO = "auto"
+COLUMNS = ("id", "description", "start (s)", "duration (s)", "azimuth (°)", "elevation (°)", "distance (m)", "gain (dB)",
+           "path: time az el dist; …")
+DATATYPES = ("str", "str", "number", "number", "number", "number", "number", "number", "str")
+NUMBER_FIELDS = ("start", "duration", "position.azimuth", "position.elevation", "position.distance", "gain_db")
+DEFAULT_ROOM = (6.0, 4.0, 3.0, 0.5)  # x front, y left, z up (m), RT60 (s): shown while the scene has no room
+CSS = """
+#status .error { color: #b91c1c; font-weight: 600; }
+#status .ok { color: #166534; }
+#status div { font-family: var(--font-mono); font-size: 0.9em; padding: 2px 4px; }
+"""
+
+
+# --- scene <-> table ----------------------------------------------------------------------------------
+def scene_rows(scene: Scene) -> list[list[Any]]:
+    """One table row per event: id, description, start, duration, azimuth, elevation, distance, gain, path."""
+    rows = []
+    for event in scene.events:
+        p = event.position
+        path = "; ".join(f"{k.time:g} {k.position.azimuth:g} {k.position.elevation:g} {k.position.distance:g}" for k in event.trajectory or [])
+        rows.append([event.id, event.description, event.start, event.duration, p.azimuth, p.elevation, p.distance, event.gain_db, path])
+    return rows
+
+
+def _number(value: Any, where: str) -> float:
+    if value is None or not str(value).strip():
+        raise SceneError(f"{where}: the cell is empty; it needs a number")
+    try:
+        return float(value)
+    except (TypeError, ValueError):
+        raise SceneError(f"{where}: must be a number, got {value!r}") from None
+
+
+def _path(text: str, where: str) -> list[dict] | None:
+    """Keyframes from 'time azimuth elevation distance; …' (s, degrees, degrees, m); None when blank."""
+    keys = [key.split() for key in str(text or "").split(";") if key.strip()]
+    if not keys:
+        return None
+    frames = []
+    for key in keys:
+        if len(key) != 4:
+            raise SceneError(f"{where}: each keyframe is 'time azimuth elevation distance' (s, °, °, m), got '{' '.join(key)}'")
+        time, azimuth, elevation, distance = (_number(v, where) for v in key)
+        frames.append({"time": time, "position": {"azimuth": azimuth, "elevation": elevation, "distance": distance}})
+    return frames
+
+
+def _filled(rows: list[list[Any]] | None) -> list[list[Any]]:
+    """The rows with at least one cell filled in."""
+    return [row for row in rows or [] if any(v is not None and str(v).strip() for v in row)]
+
+
+def table_scene(rows: list[list[Any]], base: dict[str, Any], room: dict[str, float] | None, seed: Any, sample_rate: Any) -> Scene:
+    """A validated Scene from the table's rows and the scene-level settings; raises SceneError naming the field."""
+    events = []
+    for row in _filled(rows):
+        i = len(events)
+        row = list(row) + [None] * (len(COLUMNS) - len(row))
+        start, duration, azimuth, elevation, distance, gain = (_number(v, f"events.{i}.{f}") for v, f in zip(row[2:8], NUMBER_FIELDS))
+        events.append({"id": str(row[0] or "").strip(), "description": str(row[1] or "").strip(), "start": start, "duration": duration,
+                       "position": {"azimuth": azimuth, "elevation": elevation, "distance": distance}, "gain_db": gain,
+                       "trajectory": _path(row[8], f"events.{i}.trajectory")})
+    data = {**base, "events": events, "room": room, "seed": seed, "sample_rate": sample_rate}
+    return Scene.from_dict(data)
+
+
+def _room(enabled: bool, front: Any, left: Any, up: Any, rt60: Any) -> dict[str, Any] | None:
+    return {"dimensions": [front, left, up], "rt60": rt60} if enabled else None
+
+
+def planned_fields(scene: Scene) -> list[Any]:
+    """Table rows, then the room controls (on, x, y, z, RT60) for a planned scene."""
+    room = [True, *scene.room.dimensions, scene.room.rt60] if scene.room else [False, *DEFAULT_ROOM]
+    return [scene_rows(scene), *room]
+
+
+def _base(scene: Scene) -> dict[str, Any]:
+    """The planned scene's fields the controls do not show: its text and fixed length."""
+    return scene.model_dump(mode="json", include={"text", "duration"}, exclude_none=True)
+
+
+# --- the work -------------------------------------------------------------------------------------
+def render(scene: Scene, generator: str, renderer: str, library: str | None = None) -> RenderResult:
+    """Render a validated scene with the chosen backends (the one place the app renders)."""
+    options = {"library": {"folder": library}} if generator == "library" and library else {}
+    return cascade.render_scene(scene, generator=generator, renderer=renderer, sample_rate=scene.sample_rate,
+                                generator_options=options, progress=True)
+
+
+def write_outputs(result: RenderResult, folder: Path) -> dict[str, Path]:
+    """Binaural, AmbiX, stems (one zip), resolved scene JSON and the plot, written into `folder`."""
+    binaural = folder / "scene.wav"
+    result.save_all(binaural, stems=True)
+    stems = folder / "scene_stems.zip"
+    with zipfile.ZipFile(stems, "w", compression=zipfile.ZIP_DEFLATED) as archive:
+        for file in sorted((folder / "scene_stems").glob("*.wav")):
+            archive.write(file, f"scene_stems/{file.name}")
+    result.plot(folder / "scene.png")
+    return {"binaural": binaural, "foa": folder / "scene_foa.wav", "stems": stems, "scene": folder / "scene.json", "plot": folder / "scene.png"}
+
+
+def _status(text: str, error: bool = False) -> str:
+    """The status line(s) as HTML: green, or red for an error."""
+    return "".join(f'<div class="{"error" if error else "ok"}">{html.escape(line)}</div>' for line in text.splitlines())
+
+
+def _error(err: CascadeError) -> str:
+    return _status(f"error: {err}", error=True)
+
+
+def port_free(host: str, port: int) -> bool:
+    """Whether the server could listen on host:port (with SO_REUSEADDR, as it does: closed connections don't count)."""
+    with socket.socket(socket.AF_INET6 if ":" in host else socket.AF_INET) as probe:
+        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            probe.bind((host, port))
+        except OSError:
+            return False
+    return True
+
+
+def _gradio():
+    """The gradio module, with its analytics (and the version check that goes with them) switched off for this process."""
+    os.environ["GRADIO_ANALYTICS_ENABLED"] = "False"
+    try:
+        import gradio
+    except ImportError:
+        raise CascadeError('the web app needs Gradio: pip install -e ".[ui]"') from None
+    return gradio
+
+
+def build_app(workdir: Path):
+    """The Gradio Blocks app; rendered files go into folders under `workdir`."""
+    gr = _gradio()
+
+    def new_folder() -> Path:
+        return Path(tempfile.mkdtemp(prefix="render-", dir=workdir))
+
+    def preview(scene: Scene) -> str:
+        from cascade.plot import save_figure, scene_figure
+
+        return str(save_figure(scene_figure(scene), new_folder() / "scene.png"))
+
+    def plan(text: str, planner: str, progress=gr.Progress()):  # noqa: B008 (Gradio finds its tracker by this default)
+        """Text -> table, room fields and map; the planned scene's own fields are kept in the state."""
+        progress(0.0, desc="planning")
+        try:
+            scene = cascade.plan_scene(text, planner=planner)
+        except CascadeError as err:
+            return [gr.update()] * 7 + [_error(err), gr.update(), gr.update()]
+        return [*planned_fields(scene), preview(scene), _status(f"planned {len(scene.events)} event(s), {scene.end:.1f} s; edit the table, then render"),
+                text, _base(scene)]
+
+    def edited(rows, base, room_on, front, left, up, rt60, seed, rate):
+        """Validate the table after each edit and redraw the map, or show what is wrong."""
+        try:
+            scene = table_scene(rows, base, _room(room_on, front, left, up, rt60), seed, rate)
+        except CascadeError as err:
+            return gr.update(), _error(err)
+        return preview(scene), _status(f"{len(scene.events)} event(s), {scene.end:.1f} s; render to hear it")
+
+    def run(text, planned, base, rows, planner, generator, renderer, rate, seed, room_on, front, left, up, rt60, library,
+            progress=gr.Progress(track_tqdm=True)):  # noqa: B008
+        """Plan first when the table is empty or the text changed since it was filled, then render, write and show everything."""
+        fields = [gr.update()] * 6
+        try:
+            if not _filled(rows) or (text.strip() and text != planned):
+                progress(0.0, desc="planning")
+                planned_scene = cascade.plan_scene(text, planner=planner)
+                planned, base, fields = text, _base(planned_scene), planned_fields(planned_scene)
+                rows, room_on, front, left, up, rt60 = fields
+            scene = table_scene(rows, base, _room(room_on, front, left, up, rt60), seed, rate)
+            progress(0.05, desc="rendering")
+            result = render(scene, generator, renderer, library)
+            progress(0.9, desc="writing files")
+            files = write_outputs(result, new_folder())
+        except CascadeError as err:
+            return [None, gr.update(), None, *fields, _error(err), planned, base]
+        timing = ", ".join(f"{k} {v:.2f} s" for k, v in result.timings.items())
+        message = "\n".join([f"rendered {len(result.scene.events)} event(s), {result.duration:.1f} s at {result.sample_rate} Hz ({timing})",
+                             *result.notes])
+        downloads = [str(files[k]) for k in ("binaural", "foa", "stems", "scene", "plot")]
+        return [str(files["binaural"]), str(files["plot"]), downloads, *fields, _status(message), planned, base]
+
+    with gr.Blocks(title="text2spatial cascade", analytics_enabled=False, delete_cache=(1800, 3600)) as app:
+        gr.Markdown("## text2spatial cascade\nType a scene, check and edit its events, render, listen on headphones, download.")
+        planned = gr.State("")
+        base = gr.State({})
+        with gr.Row():
+            with gr.Column(scale=3):
+                text = gr.Textbox(label="Scene description", placeholder=EXAMPLE, lines=1, max_lines=3, elem_id="text")
+                with gr.Row():
+                    plan_button = gr.Button("Plan", elem_id="plan")
+                    render_button = gr.Button("Render", variant="primary", elem_id="render")
+                status = gr.HTML(elem_id="status")
+            with gr.Column(scale=2):
+                with gr.Row():
+                    planner = gr.Dropdown(planners.names(), value="rules", label="Planner")
+                    generator = gr.Dropdown([AUTO, *generators.names()], value=AUTO, label="Generator")
+                    renderer = gr.Dropdown(renderers.names(), value="hrtf", label="Renderer")
+                with gr.Row():
+                    rate = gr.Dropdown(list(SAMPLE_RATES), value=44100, label="Sample rate (Hz)")
+                    seed = gr.Number(0, precision=0, minimum=0, label="Seed")
+                library = gr.Textbox(label="Sound folder (library generator)", placeholder="/path/to/sounds")
+                with gr.Accordion("Room (shoebox; the listener stands at its centre)", open=False, elem_id="room"):
+                    room_on = gr.Checkbox(False, label="Room", elem_id="room-on")
+                    with gr.Row():
+                        front = gr.Number(DEFAULT_ROOM[0], label="x, front (m)", elem_id="room-x")
+                        left = gr.Number(DEFAULT_ROOM[1], label="y, left (m)")
+                        up = gr.Number(DEFAULT_ROOM[2], label="z, up (m)")
+                        rt60 = gr.Number(DEFAULT_ROOM[3], label="RT60 (s)")
+        events = gr.Dataframe(headers=list(COLUMNS), datatype=list(DATATYPES), type="array", interactive=True, label="Events (edit any cell)",
+                              elem_id="events", wrap=True, column_widths=["9%", "25%", "7%", "8%", "8%", "8%", "8%", "7%", "20%"])
+        with gr.Row():
+            audio = gr.Audio(label="Binaural (headphones)", type="filepath", interactive=False, elem_id="audio", buttons=["download"],
+                             waveform_options=gr.WaveformOptions(show_recording_waveform=False))
+            downloads = gr.File(label="Downloads: binaural, AmbiX, stems, scene JSON, plot", file_count="multiple", interactive=False,
+                                elem_id="downloads")
+        plot = gr.Image(label="Scene", type="filepath", interactive=False, elem_id="plot", buttons=["download", "fullscreen"])
+
+        fields = [events, room_on, front, left, up, rt60]
+        plan_inputs = [text, planner]
+        plan_outputs = [*fields, plot, status, planned, base]
+        one_at_a_time = {"show_progress_on": status, "concurrency_id": "work"}  # renders are CPU-bound; matplotlib's style is global
+        plan_button.click(plan, plan_inputs, plan_outputs, **one_at_a_time)
+        text.submit(plan, plan_inputs, plan_outputs, **one_at_a_time)
+        events.input(edited, [events, base, room_on, front, left, up, rt60, seed, rate], [plot, status], **one_at_a_time)
+        render_button.click(run, [text, planned, base, events, planner, generator, renderer, rate, seed, room_on, front, left, up, rt60, library],
+                            [audio, plot, downloads, *fields, status, planned, base], **one_at_a_time)
+    return app
+
+
+def serve(host: str = "127.0.0.1", port: int = 7860) -> None:
+    """Run the app until interrupted; warns when `host` makes it reachable from other machines."""
+    if not port_free(host, port):
+        raise CascadeError(f"cannot listen on {host}:{port}: the port is in use or the address is not this machine's; choose another with --port or --host")
+    gr = _gradio()
+    if host not in ("127.0.0.1", "localhost", "::1"):
+        print(f"cascade ui: listening on {host}: other machines on your network can reach this app")
+    with tempfile.TemporaryDirectory(prefix="cascade-ui-") as workdir:
+        app = build_app(Path(workdir))
+        app.queue(default_concurrency_limit=1)
+        print(f"cascade ui: open http://{'[' + host + ']' if ':' in host else host}:{port} in a browser; Ctrl-C stops", flush=True)
+        app.launch(server_name=host, server_port=port, share=False, inbrowser=False, show_error=True, quiet=True, footer_links=["api", "settings"],
+                   allowed_paths=[workdir], ssr_mode=False, pwa=False, mcp_server=False, run_history=False, enable_monitoring=False,
+                   theme=gr.themes.Default(), css=CSS)

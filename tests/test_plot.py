@@ -1,0 +1,123 @@
+"""Scene figures: read back from the figure's own data, against positions and times fixed by the test."""
+
+import json
+
+import numpy as np
+import pytest
+import soundfile as sf
+from matplotlib.image import imread
+
+import cascade
+from cascade.cli import main
+from cascade.plot import scene_figure
+from cascade.scene import Scene
+
+
+def _scene(events, room=None):
+    data = {"events": [{"id": i, "description": f"sound {i}", "start": s, "duration": d, "position": p, **extra}
+                       for i, s, d, p, extra in events]}
+    if room:
+        data["room"] = room
+    return Scene.from_dict(data)
+
+
+def _axes(fig, label):
+    return next(ax for ax in fig.axes if ax.get_label() == label)
+
+
+def _artist(ax, gid):
+    return next(a for a in ax.get_children() if a.get_gid() == gid)
+
+
+def _static(event_id, azimuth, elevation=0.0, distance=2.0, start=0.0, duration=1.0):
+    return event_id, start, duration, {"azimuth": azimuth, "elevation": elevation, "distance": distance}, {}
+
+
+def test_each_timeline_bar_spans_its_event_from_start_to_end():
+    scene = _scene([_static("a", 0, start=0.0, duration=3.0), _static("b", 90, start=1.5, duration=0.75), _static("c", -90, start=4.0, duration=6.0)])
+    timeline = _axes(scene_figure(scene), "timeline")
+    for event_id, start, end in (("a", 0.0, 3.0), ("b", 1.5, 2.25), ("c", 4.0, 10.0)):
+        bar = _artist(timeline, event_id)
+        assert bar.get_x() == pytest.approx(start) and bar.get_x() + bar.get_width() == pytest.approx(end)
+    assert timeline.get_xlim() == pytest.approx((0.0, 10.0))
+    assert [t.get_text() for t in timeline.get_yticklabels()] == ["c", "b", "a"]  # first event on top
+
+
+def test_map_draws_front_up_and_left_on_the_left():
+    scene = _scene([_static("front", 0), _static("left", 90), _static("right", -90), _static("behind", 180),
+                    _static("up", 0, elevation=60.0, distance=2.0)])
+    ax = _axes(scene_figure(scene), "map")
+    expected = {"front": (0, 2), "left": (-2, 0), "right": (2, 0), "behind": (0, -2), "up": (0, 1.0)}  # 2 m · cos 60° = 1 m
+    for event_id, xy in expected.items():
+        marker = _artist(ax, f"source:{event_id}")
+        assert marker.get_xydata()[0] == pytest.approx(xy, abs=1e-9)
+    assert _artist(ax, "source:up").get_marker() == "^" and _artist(ax, "source:front").get_marker() == "o"
+
+
+def test_room_outline_is_centred_on_the_listener_with_front_depth_vertical():
+    scene = _scene([_static("a", 0)], room={"dimensions": [6.0, 4.0, 3.0], "rt60": 0.4})
+    room = _artist(_axes(scene_figure(scene), "map"), "room")
+    assert (room.get_x(), room.get_y(), room.get_width(), room.get_height()) == pytest.approx((-2.0, -3.0, 4.0, 6.0))
+
+
+def test_a_source_far_outside_a_small_room_is_drawn_at_the_edge_in_its_direction():
+    scene = _scene([_static("near", 30, distance=1.0), _static("far", -45, distance=100.0)], room={"dimensions": [3.0, 3.0, 2.5], "rt60": 0.3})
+    ax = _axes(scene_figure(scene), "map")
+    limit = ax.get_xlim()[1]
+    assert limit < 10.0  # the near source and the room stay readable
+    x, y = _artist(ax, "source:far").get_xydata()[0]
+    assert 0 < x < limit and 0 < y < limit and x == pytest.approx(y)  # az -45: front-right, on the diagonal
+    labels = " ".join(t.get_text() for t in ax.texts)
+    assert "100.0 m" in labels and "off scale" in labels
+
+
+@pytest.mark.parametrize("start, end, mid_y", [(60.0, -60.0, 1.0), (120.0, -120.0, -1.0)])
+def test_moving_source_path_takes_the_shorter_arc(start, end, mid_y):
+    moving = ("m", 0.0, 4.0, {"azimuth": start, "distance": 3.0},
+              {"trajectory": [{"time": 4.0, "position": {"azimuth": end, "distance": 3.0}}]})
+    ax = _axes(scene_figure(_scene([moving])), "map")
+    path = _artist(ax, "path:m").get_xydata()
+    middle = path[len(path) // 2 - 1: len(path) // 2 + 1].mean(axis=0)
+    assert middle == pytest.approx((0.0, 3.0 * mid_y), abs=0.05)  # through the front (or behind), not round the far side
+    assert path[0][0] < 0 < path[-1][0]  # from the left to the right
+    assert any(a.arrow_patch is not None for a in ax.texts if hasattr(a, "arrow_patch"))
+
+
+def test_rendered_result_adds_waveform_louder_on_the_near_ear_and_spectrogram_to_nyquist(tmp_path):
+    scene = _scene([_static("bee", 90, distance=1.0, duration=1.0)])
+    result = cascade.render_scene(scene, generator="procedural", sample_rate=16000, cache=False)
+    fig = result.plot(tmp_path / "result.png")
+    assert imread(tmp_path / "result.png").shape[:2] == (800, 1300)
+    waveform = _axes(fig, "waveform")
+    left = _artist(waveform, "waveform:left").get_data().values
+    right = _artist(waveform, "waveform:right").get_data().values
+    assert left.max() > 0 > right.min() and left.sum() > 1.4 * -right.sum()  # a source at +90° is louder in the left ear (> 3 dB)
+    spectrogram = _artist(_axes(fig, "spectrogram"), "spectrogram")
+    assert spectrogram.get_extent()[3] == pytest.approx(8.0)  # kHz, half of 16 kHz
+    assert _axes(fig, "timeline").get_xlim()[1] >= result.duration - 1e-9
+
+
+def test_cli_plot_writes_a_png_and_draws_a_given_binaural_file(tmp_path, capsys):
+    scene_file = tmp_path / "scene.json"
+    scene_file.write_text(_scene([_static("a", 45)]).to_json())
+    assert main(["plot", str(scene_file), "-o", str(tmp_path / "map.png")]) == 0
+    assert (tmp_path / "map.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    assert imread(tmp_path / "map.png").shape[:2] == (560, 1300)
+    sf.write(tmp_path / "out.wav", np.zeros((8000, 2), dtype=np.float32), 16000)
+    assert main(["plot", str(scene_file), "--audio", str(tmp_path / "out.wav"), "-o", str(tmp_path / "with_audio.png")]) == 0
+    assert imread(tmp_path / "with_audio.png").shape[:2] == (800, 1300)
+    assert "wrote" in capsys.readouterr().out
+
+
+@pytest.mark.parametrize("make_args, words", [
+    (lambda p: ["plot", str(p / "nope.json")], "nope.json"),
+    (lambda p: ["plot", str(p / "scene.json"), "--audio", str(p / "foa.wav")], "binaural"),
+    (lambda p: ["plot", str(p / "scene.json"), "--audio", str(p / "scene.json")], "cannot read audio"),
+])
+def test_plot_user_errors_are_one_line_with_exit_2(tmp_path, capsys, make_args, words):
+    (tmp_path / "scene.json").write_text(json.dumps({"events": [{"id": "a", "description": "x", "duration": 1}]}))
+    sf.write(tmp_path / "foa.wav", np.zeros((100, 4), dtype=np.float32), 16000)
+    assert main([*make_args(tmp_path), "-o", str(tmp_path / "o.png")]) == 2
+    err = capsys.readouterr().err.strip()
+    assert err.startswith("cascade: error:") and "\n" not in err and words in err
+    assert not (tmp_path / "o.png").exists()
