@@ -20,7 +20,8 @@ import planners
 import renderers
 from cascade import generators
 from cascade.errors import CascadeError, SceneError
-from cascade.scene import SAMPLE_RATES, Scene
+from cascade.limits import SAMPLE_RATES
+from cascade.scene import Scene
 
 if TYPE_CHECKING:
     from cascade.result import RenderResult

@@ -67,6 +67,9 @@ REGISTRY.register("procedural", "cascade.generators.procedural:ProceduralGenerat
                   "offline signal models of common sound classes", native_rate=44100)
 REGISTRY.register("tangoflux", "cascade.generators.tangoflux:TangoFluxGenerator",
                   "TangoFlux text-to-audio (local weights)", options=_TANGOFLUX, native_rate=44100, extra="tangoflux")
+REGISTRY.register("speech", "cascade.generators.speech:SpeechGenerator",
+                  "speech from espeak-ng: the prompt's quoted words or seeded sentences, in a voice its words suggest",
+                  native_rate=22050)
 REGISTRY.register("library", "cascade.generators.library:LibraryGenerator",
                   "best text match from your own sound folder",
                   options=(Option("folder", "--library", "folder of your own sound files; implies --generator library", metavar="FOLDER"),
