@@ -9,9 +9,9 @@ import sys
 import time
 
 import pytest
+from fake_openai_server import FakeOpenAIServer, Reply
 
 from cascade.scene import Scene
-from fake_openai_server import FakeOpenAIServer, Reply
 from planners import PlannerError
 from planners.llm import LLMPlanner
 
