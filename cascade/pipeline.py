@@ -20,11 +20,10 @@ from typing import Any
 
 import numpy as np
 from pydantic import ValidationError
-from tqdm import tqdm
 
 import planners
 import renderers
-from cascade import generators
+from cascade import generators, progress
 from cascade.audio import resample
 from cascade.cache import ClipCache, clip_key
 from cascade.errors import GeneratorError, SceneError
@@ -88,13 +87,14 @@ class Cascade:
     `hrtf` (SOFA path), `sample_rate` (Hz) and `loudness` (LUFS) None keep what a scene records (or the
     default). `*_options` map a backend name to its options; `cache` is True (the default clip folder),
     False/None (no cache) or a ClipCache; `workers` spatialises that many events at once (default: CPUs).
+    Progress of long stages is shown as `cascade.progress.configure` says (off by default in the API).
     """
 
     def __init__(self, *, planner: str = "rules", generator: str | None = None, renderer: str | None = None,
                  hrtf: str | Path | None = None, hrtf_eq: str | None = None, sample_rate: int | None = None, loudness: float | None = None,
                  planner_options: dict[str, Any] | None = None, generator_options: dict[str, dict[str, Any]] | None = None,
                  renderer_options: dict[str, dict[str, Any]] | None = None, cache: ClipCache | bool | None = True,
-                 progress: bool = False, workers: int | None = None) -> None:
+                 workers: int | None = None) -> None:
         planners.REGISTRY.entry(planner)
         if generator is not None:
             generators.REGISTRY.entry(generator)
@@ -115,7 +115,6 @@ class Cascade:
         self.generator_options = _check_options("generator_options", generator_options)
         self.renderer_options = _check_options("renderer_options", renderer_options)
         self.cache = ClipCache() if cache is True else (cache or None)
-        self.progress = progress
         self.workers = workers or min(8, os.cpu_count() or 1)
         self.loads: Counter[str] = Counter()  # models built, by "kind:name": one per backend however many calls
         self._planner: Planner | None = None
@@ -253,8 +252,10 @@ class Cascade:
                 else:
                     clips[job.event.id] = clip
             if missing:
-                made = generator.generate([j.event.description for j, _ in missing], [j.event.duration for j, _ in missing],
-                                          [j.seed for j, _ in missing])
+                with progress.task(f"generate ({generator.backend})", total=len(missing), unit="clip") as bar:
+                    made = generator.generate([j.event.description for j, _ in missing], [j.event.duration for j, _ in missing],
+                                              [j.seed for j, _ in missing])
+                    bar.update(len(made))
                 for (job, key), clip in zip(missing, made):
                     clips[job.event.id] = clip
                     if self.cache:
@@ -303,13 +304,12 @@ class Cascade:
                     self._stems.popitem(last=False)
             return stem
 
-        bar = tqdm(total=len(scene.events), desc="spatialise", unit="event", disable=not self.progress, leave=False)
-        with ThreadPoolExecutor(max_workers=min(self.workers, len(scene.events))) as pool:
+        with progress.task("spatialise", total=len(scene.events), unit="event") as bar, \
+                ThreadPoolExecutor(max_workers=min(self.workers, len(scene.events))) as pool:
             stems = []
             for stem in pool.map(one, scene.events):
                 stems.append(stem)
                 bar.update()
-        bar.close()
         return stems
 
     def _mix(self, scene: Scene, stems: list[Stem], notes: list[str]) -> RenderResult:
