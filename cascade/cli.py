@@ -128,6 +128,8 @@ def _build_parser() -> argparse.ArgumentParser:
     render.add_argument("--fuma", action="store_true", help="also write OUT_fuma.wav (FuMa channel order and normalisation)")
     render.add_argument("--bit-depth", choices=["16", "24", "32f"], help="sample format where the container takes one (default 24-bit PCM)")
     render.add_argument("--no-cache", action="store_true", help="regenerate every clip instead of reusing cached ones")
+    render.add_argument("--max-memory", type=float, metavar="GB",
+                        help="refuse scenes estimated to need more memory than this (env CASCADE_MAX_MEMORY_GB; default 4)")
     render.add_argument("-q", "--quiet", action="store_true", help="print only errors (no notes, progress or warnings)")
 
     plot = verbs.add_parser("plot", help="scene.json -> PNG: map of the sources and timeline of the events",
@@ -213,7 +215,7 @@ def _render(args: argparse.Namespace) -> int:
                    sample_rate=args.sample_rate,
                    loudness=args.loudness, planner_options=_backend_options(args, planners.REGISTRY).get(planner, {}),
                    generator_options=generator_options, renderer_options=_backend_options(args, renderers.REGISTRY),
-                   cache=not args.no_cache)
+                   cache=not args.no_cache, max_memory_gb=args.max_memory)
     result = pipe(source, seed=args.seed)
     written = result.save_all(args.output, stems=args.stems, fuma=args.fuma, bit_depth=args.bit_depth)
     if not args.quiet:

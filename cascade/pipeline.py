@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import logging
 import os
 import threading
 import time
@@ -23,7 +24,7 @@ from pydantic import ValidationError
 
 import planners
 import renderers
-from cascade import generators, progress
+from cascade import budget, generators, progress
 from cascade.audio import resample
 from cascade.cache import ClipCache, clip_key
 from cascade.errors import GeneratorError, SceneError
@@ -42,6 +43,9 @@ AUTO = "auto"
 REVERB_TAIL_MAX = 3.0  # s of room tail kept after the last event when the scene has no fixed length
 DRY_TAIL = 0.5  # s kept after the last event without a room
 STEM_MEMO = 64  # spatial stems kept in memory for re-renders of edited scenes
+LONG_RENDER = 10.0  # s: a render estimated to take longer says so first
+
+log = logging.getLogger("cascade")
 
 
 def event_path(event: SoundEvent) -> SourcePath:
@@ -86,7 +90,8 @@ class Cascade:
     `generator` None keeps each scene's recorded backends and uses `auto` for the rest; `renderer`,
     `hrtf` (SOFA path), `sample_rate` (Hz) and `loudness` (LUFS) None keep what a scene records (or the
     default). `*_options` map a backend name to its options; `cache` is True (the default clip folder),
-    False/None (no cache) or a ClipCache; `workers` spatialises that many events at once (default: CPUs).
+    False/None (no cache) or a ClipCache; `workers` spatialises that many events at once (default: CPUs);
+    a scene whose estimated memory exceeds `max_memory_gb` (default $CASCADE_MAX_MEMORY_GB or 4) is refused.
     Progress of long stages is shown as `cascade.progress.configure` says (off by default in the API).
     """
 
@@ -94,7 +99,7 @@ class Cascade:
                  hrtf: str | Path | None = None, hrtf_eq: str | None = None, sample_rate: int | None = None, loudness: float | None = None,
                  planner_options: dict[str, Any] | None = None, generator_options: dict[str, dict[str, Any]] | None = None,
                  renderer_options: dict[str, dict[str, Any]] | None = None, cache: ClipCache | bool | None = True,
-                 workers: int | None = None) -> None:
+                 workers: int | None = None, max_memory_gb: float | None = None) -> None:
         planners.REGISTRY.entry(planner)
         if generator is not None:
             generators.REGISTRY.entry(generator)
@@ -116,6 +121,7 @@ class Cascade:
         self.renderer_options = _check_options("renderer_options", renderer_options)
         self.cache = ClipCache() if cache is True else (cache or None)
         self.workers = workers or min(8, os.cpu_count() or 1)
+        self.memory_budget = budget.memory_budget(max_memory_gb)
         self.loads: Counter[str] = Counter()  # models built, by "kind:name": one per backend however many calls
         self._planner: Planner | None = None
         self._generators: dict[tuple[str, int], Generator] = {}
@@ -140,9 +146,12 @@ class Cascade:
         timings: dict[str, float] = {}
         began = time.perf_counter()
         scene = self.load(source)
-        if not isinstance(source, (Scene, Path)) and not _is_scene_path(source):
+        if isinstance(source, str) and not _is_scene_path(source):
             timings["plan"] = time.perf_counter() - began
         scene = self._resolve(scene, _check_seed(seed))
+        cost = budget.check(scene, REVERB_TAIL_MAX if scene.room else DRY_TAIL, self.memory_budget)
+        if cost.seconds > LONG_RENDER:
+            log.info(f"{len(scene.events)} events, {scene.end:.0f} s of audio: {cost.describe()} (estimated)")
         notes: list[str] = []
         began = time.perf_counter()
         clips, resolved = self._generate(scene, _check_seed(seed), notes)
@@ -156,14 +165,16 @@ class Cascade:
         result.timings = timings
         return result
 
-    def load(self, source: Scene | str | Path) -> Scene:
-        """A Scene from a Scene, a path to a .json scene file, or a text description (planned)."""
+    def load(self, source: Scene | dict | str | Path) -> Scene:
+        """A Scene from a Scene, a scene as a dict, a path to a .json scene file, or a text description (planned)."""
         if isinstance(source, Scene):
             return source
+        if isinstance(source, dict):
+            return Scene.from_dict(source)
         if isinstance(source, Path) or _is_scene_path(source):
             return Scene.load(source)
         if not isinstance(source, str):
-            raise SceneError(f"render takes a Scene, a scene file path or a text description, got {type(source).__name__}")
+            raise SceneError(f"render takes a Scene, a dict, a scene file path or a text description, got {type(source).__name__}")
         return self.plan(source)
 
     # ------------------------------------------------------------------ stages

@@ -77,3 +77,19 @@ def test_a_set_is_all_new_or_all_old(tmp_path):
         for path in (first, second, scene):
             outputs.stage(path).write_bytes(b"new")
     assert all(p.read_bytes() == b"new" for p in (first, second, scene))
+
+
+def test_a_failed_write_keeps_the_earlier_file_and_leaves_no_temporary(tmp_path, monkeypatch):
+    path = tmp_path / "out.wav"
+    write_audio(path, AUDIO, RATE, "32f")
+
+    def disk_full(self, data):
+        raise sf.LibsndfileError(28, "No space left on device")
+
+    monkeypatch.setattr(sf.SoundFile, "write", disk_full)
+    with pytest.raises(OutputError, match="cannot write .*out.wav"):
+        write_audio(path, np.zeros((2, 10), np.float32), RATE)
+    monkeypatch.undo()
+    back, _ = sf.read(str(path), dtype="float32")
+    assert np.array_equal(back, AUDIO), "a failed write must leave the earlier file intact"
+    assert [p.name for p in tmp_path.iterdir()] == ["out.wav"], "no temporary file may be left behind"
