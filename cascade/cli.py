@@ -259,11 +259,16 @@ class _OneLine(logging.Formatter):
 
 
 def _configure_output(quiet: bool) -> None:
-    """Warnings and progress on stderr as single lines (bars on a terminal); with -q only errors, third-party bars included."""
-    handler = logging.StreamHandler(sys.stderr)
-    handler.setFormatter(_OneLine())
+    """Progress lines on stdout with the run's notes, warnings on stderr, each one line (bars on a terminal);
+    with -q only errors, third-party bars included."""
+    progress_lines = logging.StreamHandler(sys.stdout)
+    progress_lines.addFilter(lambda record: record.levelno < logging.WARNING)
+    warnings_line = logging.StreamHandler(sys.stderr)
+    warnings_line.setLevel(logging.WARNING)
+    for handler in (progress_lines, warnings_line):
+        handler.setFormatter(_OneLine())
     logger = logging.getLogger("cascade")
-    logger.handlers = [handler]
+    logger.handlers = [progress_lines, warnings_line]
     logger.setLevel(logging.ERROR if quiet else logging.INFO)
     progress.configure("off" if quiet else "auto")
     if quiet:

@@ -42,12 +42,12 @@ def check_outputs(paths: dict[str, Path], inputs: list[Path], sample_rate: int |
     it would overwrite, a folder in the way, a folder that cannot be created or written."""
     taken = {p.resolve() for p in inputs}
     for kind, path in paths.items():
+        if path.is_dir():
+            raise OutputError(f"{path} is a folder; choose an output file name with -o")
         if kind != "scene":
             audio_format(path, 2 if kind in ("binaural",) or kind.startswith("stem:") else 4, sample_rate or 48000, bit_depth)
         if path.resolve() in taken:
             raise OutputError(f"{path} is also an input of this render; choose another output name with -o")
-        if path.is_dir():
-            raise OutputError(f"{path} is a folder; choose an output file name with -o")
         folder = path.parent
         while not folder.exists() and folder != folder.parent:
             folder = folder.parent
@@ -123,6 +123,8 @@ class RenderResult:
                         write_audio_to(tmp, target, foa if kind.startswith("stem_foa") else binaural, self.sample_rate, bit_depth)
                     else:
                         write_audio_to(tmp, target, self.audio(kind), self.sample_rate, bit_depth)  # type: ignore[arg-type]
+        except OutputError:
+            raise
         except OSError as err:
             raise OutputError(f"cannot write {path}: {err.strerror or err}") from None
         return list(paths.values())
