@@ -1,4 +1,4 @@
-"""`cascade` command line: plan, render, plot, ui, schema, bench, models, train-nfs.
+"""`cascade` command line: plan, render, plot, ui, cache, schema, bench, models, train-nfs.
 
 Backend choices, their help and their option flags come from the registries. Every user error
 prints one line, `cascade: error: ...`, and exits with status 2.
@@ -19,7 +19,7 @@ from typing import Any, NoReturn
 import planners
 import renderers
 from cascade import generators, progress
-from cascade.errors import CascadeError, SceneError
+from cascade.errors import CascadeError, OptionError, OutputError
 from cascade.limits import LOUDNESS_RANGE, SAMPLE_RATES
 from cascade.registry import Registry
 from cascade.scene import json_schema
@@ -145,6 +145,11 @@ def _build_parser() -> argparse.ArgumentParser:
 
     verbs.add_parser("schema", help="print the scene file's JSON Schema")
 
+    cache = verbs.add_parser("cache", help="show or clear the cache of clips and prepared HRIR sets",
+                             description="The cache folder is $CASCADE_CACHE_DIR or ~/.cache/text2spatial; clips are kept under "
+                                         "$CASCADE_CACHE_MAX_GB (default 2 GB), least recently used removed first.")
+    cache.add_argument("action", choices=["info", "clear"], help="info: where it is and what it holds; clear: remove all of it")
+
     bench = verbs.add_parser("bench", help="run a benchmark", description="Run one of the benchmarks in benchmarks/; extra arguments go to it.")
     bench.add_argument("name", choices=sorted(BENCHMARKS), help="which benchmark")
     bench.add_argument("rest", nargs=argparse.REMAINDER, help="arguments for the benchmark (see cascade bench NAME --help)")
@@ -210,7 +215,7 @@ def _render(args: argparse.Namespace) -> int:
     check_outputs(output_paths(args.output, fuma=args.fuma), inputs, args.sample_rate, args.bit_depth)
     stem_folder = args.output.with_suffix("").with_name(args.output.stem + "_stems")
     if args.stems and stem_folder.exists() and not stem_folder.is_dir():
-        raise SceneError(f"{stem_folder} exists and is not a folder; move it or choose another name with -o")
+        raise OutputError(f"{stem_folder} exists and is not a folder; move it or choose another name with -o")
     pipe = Cascade(planner=planner, generator=generator, renderer=args.renderer, hrtf=args.hrtf, hrtf_eq=args.hrtf_eq,
                    sample_rate=args.sample_rate,
                    loudness=args.loudness, planner_options=_backend_options(args, planners.REGISTRY).get(planner, {}),
@@ -240,9 +245,23 @@ def _models(args: argparse.Namespace) -> int:
         print(models.format_models(models.list_models(args.tangoflux_path)))
         return 0
     if args.model is None:
-        raise SceneError("models download needs a model name: cascade models download tangoflux")
+        raise OptionError("models download needs a model name: cascade models download tangoflux")
     folder = models.download(args.model, args.to, text_encoder_weights=args.text_encoder_weights)
     print(f"downloaded {args.model} into {folder}")
+    return 0
+
+
+def _cache(args: argparse.Namespace) -> int:
+    from cascade import cache
+
+    root = cache.cache_root()
+    if args.action == "clear":
+        removed = cache.clear(root)
+        print(f"removed {removed.entries} files ({removed.size / 2**20:.1f} MB) from {root}")
+        return 0
+    clips, hrirs = cache.usage(root / "clips"), cache.usage(root / "hrirs")
+    print(f"cache: {root}\n  clips: {clips.entries} ({clips.size / 2**20:.1f} MB of at most {cache.size_limit() / 2**30:g} GB)\n"
+          f"  prepared HRIR sets: {hrirs.entries} ({hrirs.size / 2**20:.1f} MB)")
     return 0
 
 
@@ -299,6 +318,8 @@ def main(argv: list[str] | None = None) -> int:
 
             serve(args.host, args.port)
             return 0
+        if args.verb == "cache":
+            return _cache(args)
         if args.verb == "schema":
             print(json_schema())
             return 0

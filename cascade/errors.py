@@ -35,5 +35,9 @@ class OutputError(CascadeError, OSError):
     """An output that cannot be written (unwritable folder, full disk, an input in the way)."""
 
 
+class OptionError(CascadeError, ValueError):
+    """An option or environment setting out of its range (a pipeline option, a cache limit, a missing argument)."""
+
+
 class BudgetError(CascadeError, ValueError):
     """A render whose estimated memory or time exceeds the budget the user set."""

@@ -27,7 +27,7 @@ from backends import write_tiny_library
 from fake_openai_server import FakeOpenAIServer, Reply
 
 import cascade
-from cascade.errors import BudgetError, CascadeError, GeneratorError, OutputError, PlannerError, RendererError, SceneError
+from cascade.errors import BudgetError, CascadeError, GeneratorError, OptionError, OutputError, PlannerError, RendererError, SceneError
 
 pytestmark = pytest.mark.slow
 
@@ -417,16 +417,16 @@ API_CASES: dict[str, tuple[Callable[..., object], type[CascadeError], str]] = {
     "seed 1.5": (lambda s, r, p: cascade.render_scene(s, seed=1.5), SceneError, "seed"),
     "seed 2**80": (lambda s, r, p: cascade.render_scene(s, seed=2**80), SceneError, "seed"),
     "seed True": (lambda s, r, p: cascade.render_scene(s, seed=True), SceneError, "seed"),
-    "cache 'x'": (lambda s, r, p: cascade.render_scene(s, cache="x"), SceneError, "cache"),
-    "generator options as a list": (lambda s, r, p: cascade.render_scene(s, generator_options=[1]), SceneError, "generator_options"),
+    "cache 'x'": (lambda s, r, p: cascade.render_scene(s, cache="x"), OptionError, "cache"),
+    "generator options as a list": (lambda s, r, p: cascade.render_scene(s, generator_options=[1]), OptionError, "generator_options"),
     "library without a folder": (lambda s, r, p: cascade.render_scene(s, generator="library"), GeneratorError, "--library"),
-    "sample rate 123": (lambda s, r, p: cascade.render_scene(s, sample_rate=123), SceneError, "sample_rate"),
+    "sample rate 123": (lambda s, r, p: cascade.render_scene(s, sample_rate=123), OptionError, "sample_rate"),
     "renderer magic": (lambda s, r, p: cascade.render_scene(s, renderer="magic"), RendererError, "magic"),
     "renderer option unknown": (lambda s, r, p: cascade.render_scene(s, renderer_options={"hrtf": {"bogus": 1}}), RendererError, "bogus"),
     "loudness +10": (lambda s, r, p: cascade.render_scene(s, loudness=10), SceneError, "loudness"),
     "missing HRTF": (lambda s, r, p: cascade.render_scene(s, hrtf="/nowhere/head.sofa"), RendererError, "head.sofa"),
     "negative memory budget": (lambda s, r, p: cascade.render_scene(s, max_memory_gb=-1), BudgetError, "memory budget"),
-    "workers 0": (lambda s, r, p: cascade.Cascade(workers=0), SceneError, "workers"),
+    "workers 0": (lambda s, r, p: cascade.Cascade(workers=0), OptionError, "workers"),
     "save bit depth 8": (lambda s, r, p: r.save(p / "x.wav", bit_depth="8"), OutputError, "bit depths"),
     "save format ogg": (lambda s, r, p: r.save(p / "x.wav", format="ogg"), OutputError, "format"),
     "save without extension": (lambda s, r, p: r.save(p / "x"), OutputError, "extension"),

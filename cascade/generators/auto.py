@@ -20,8 +20,8 @@ def choose(tangoflux_path: str | Path | None = None) -> tuple[str, str]:
     try:
         checkpoint = find_checkpoint(tangoflux_path)
         find_text_encoder(checkpoint)
-    except GeneratorError as err:
-        return "procedural", f"procedural synthesis, because {err}"
+    except GeneratorError:
+        return "procedural", "no TangoFlux weights on this machine (`cascade models list` says where it looked)"
     missing = [name for name in TANGOFLUX_MODULES if find_spec(name) is None]
     if missing:
         return "procedural", (f"procedural synthesis: TangoFlux weights are in {checkpoint} but {', '.join(missing)} "
