@@ -36,6 +36,7 @@ from cascade.scene import Generation, RenderSettings, Scene, SoundEvent, describ
 from cascade.seeds import MAX_SEED, event_seed
 from planners import Planner
 from renderers import Renderer
+from renderers.ambience import diffuse_bed
 from renderers.path import SourcePath
 from renderers.spatialise import spatialise
 
@@ -310,7 +311,10 @@ class Cascade:
                 stem = self._stems.get(key)
             if stem is None:
                 assert event.generation is not None
-                binaural, ambix = spatialise(clip, scene.sample_rate, event_path(event), renderer, shoebox, event.generation.seed)
+                if event.diffuse:
+                    binaural, ambix = diffuse_bed(clip, scene.sample_rate, renderer, event.position.distance, event.generation.seed)
+                else:
+                    binaural, ambix = spatialise(clip, scene.sample_rate, event_path(event), renderer, shoebox, event.generation.seed)
                 stem = Stem(event.id, event.start, binaural, ambix, event.gain_db)
             with self._lock:
                 self._stems[key] = stem

@@ -148,6 +148,11 @@ def draw_map(ax: Axes, scene: Scene, colors: dict[str, tuple]) -> None:
         x, y, folded = _fold(*tracks[event.id], radius)
         folded_any |= bool(folded.any())
         color = colors[event.id]
+        if event.diffuse:  # all around the listener: a ring at its distance
+            ring = min(distance[0], EDGE * radius)
+            ax.add_patch(Circle((0.0, 0.0), ring, fill=False, ls=":", lw=2.0, color=color, gid=f"diffuse:{event.id}"))
+            _label_point(ax, 0.0, -ring, radius, f"{event.id}\nall around, {distance[0]:.1f} m", color)
+            continue
         if event.moves:
             ax.plot(x, y, color=color, lw=2.0, alpha=0.85, gid=f"path:{event.id}", solid_capstyle="round")
             tail = np.flatnonzero(np.hypot(x - x[-1], y - y[-1]) > 0.05 * radius)

@@ -65,6 +65,8 @@ class SoundEvent(_Model):
     position: Position = Field(default_factory=Position, description="where the source is at the event's start")
     gain_db: float = Field(0.0, ge=-60.0, le=24.0, description="level offset in dB, [-60, 24]")
     trajectory: list[Keyframe] | None = Field(None, description="later waypoints; the source moves linearly between them")
+    diffuse: bool = Field(False, description="an ambience bed heard from all around (rain, wind, a crowd) instead of from its "
+                                             "position; the position's distance still sets its level")
     seed: int | None = Field(None, ge=0, lt=2**63, description="the clip's seed, set by hand; wins over --seed and the scene seed")
     generation: Generation | None = None
 
@@ -72,6 +74,8 @@ class SoundEvent(_Model):
     def _check_trajectory(self) -> SoundEvent:
         if self.trajectory is None:
             return self
+        if self.diffuse:
+            raise ValueError("a diffuse event comes from all around and cannot move; drop its trajectory or set diffuse to false")
         if not self.trajectory:
             raise ValueError("trajectory must hold at least one keyframe, or be null")
         times = [k.time for k in self.trajectory]
