@@ -71,7 +71,7 @@ def measure(repeats: int = 7) -> dict:
 def parallel_spatialising(repeats: int) -> dict:
     """Seconds to spatialise the 8-event scene (room included) one event at a time and with one thread per core."""
     scene = cascade.plan_scene(EIGHT_EVENTS)
-    figures = {"parallel_scene_events": len(scene.events)}
+    figures: dict[str, float] = {"parallel_scene_events": len(scene.events)}
     for workers in (1, os.cpu_count() or 1):
         pipe = cascade.Cascade(generator="procedural", cache=False, workers=workers)
         times = []

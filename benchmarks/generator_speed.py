@@ -15,8 +15,9 @@ import argparse
 import json
 import sys
 import time
+from collections.abc import Sequence
 from pathlib import Path
-from typing import Any, Sequence
+from typing import Any
 
 import torch
 from diffusers import AutoencoderOobleck
@@ -27,7 +28,7 @@ from cascade.generators.tangoflux import TangoFluxGenerator
 from cascade.generators.tangoflux_model import TangoFlux
 
 SCENE = (["a dog barks", "a bird sings on the right", "rain falls on the roof", "a car engine idles"], [10.0, 4.0, 2.5, 6.0])
-SIZES = {
+SIZES: dict[str, dict[str, Any]] = {
     "tiny": {
         "steps": 50,
         "model": {"num_layers": 1, "num_single_layers": 1, "in_channels": 4, "attention_head_dim": 32,

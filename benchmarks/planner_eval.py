@@ -92,9 +92,9 @@ def evaluate(planner, items: list[dict]) -> dict:
         tally["label"].extend([1.0] * len(pairs) + [0.0] * (len(expected) - len(pairs)))
         for want, event in pairs:
             if "azimuth" in want:
-                err = angle_error(event.position.azimuth, want["azimuth"])
-                tally["az_err"].append(err)
-                tally["az_in"].append(float(err <= WITHIN))
+                miss = angle_error(event.position.azimuth, want["azimuth"])
+                tally["az_err"].append(miss)
+                tally["az_in"].append(float(miss <= WITHIN))
             if "elevation" in want:
                 tally["el"].append(float(elevation_sign(event.position.elevation) == want["elevation"]))
             if "distance" in want:

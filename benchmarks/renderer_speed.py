@@ -15,6 +15,7 @@ import numpy as np
 
 from benchmarks.timing import machine, median_seconds
 from renderers.foa import FoaBinauralRenderer, decode_binaural, encode
+from renderers.hrir import load_hrirs
 from renderers.hrtf import HrtfRenderer
 from renderers.path import SourcePath
 
@@ -29,13 +30,14 @@ def measure(repeats: int = 7) -> dict:
     moving = SourcePath.from_keys([0.0, SECONDS], [90.0, -90.0], [0.0, 20.0], [3.0, 1.5])
     hrtf = HrtfRenderer()
     foa = FoaBinauralRenderer()
+    hrirs = load_hrirs()
     encoded = encode(mono, RATE, static, foa.reference_distance)
     cases = {
         "hrtf static": lambda: hrtf.render(mono, RATE, static),
         "hrtf moving": lambda: hrtf.render(mono, RATE, moving),
         "foa encode static": lambda: encode(mono, RATE, static, foa.reference_distance),
         "foa encode moving": lambda: encode(mono, RATE, moving, foa.reference_distance),
-        "foa -> binaural decode": lambda: decode_binaural(encoded, RATE, foa.hrirs),
+        "foa -> binaural decode": lambda: decode_binaural(encoded, RATE, hrirs),
     }
     return {
         "machine": machine(),

@@ -38,7 +38,7 @@ STYLE = {
     "legend.frameon": False,
     "savefig.dpi": 100,
 }
-COLORS = mpl.colormaps["tab10"].colors
+COLORS = mpl.colormaps["tab10"].colors  # type: ignore[attr-defined]
 MIN_VIEW = 2.0  # m: the smallest half-width of the map
 VIEW_MARGIN = 1.15  # the map reaches this much past the farthest source it shows to scale
 FAR_FACTOR = 4.0  # sources much farther than the others are drawn at the map's edge (see _view_radius)
@@ -62,7 +62,7 @@ def scene_figure(scene: Scene, binaural: np.ndarray | None = None, sample_rate: 
         draw_map(fig.add_subplot(grid[:, 0], label="map"), scene, colors)
         timeline = fig.add_subplot(grid[0, 1], label="timeline")
         end = scene.end
-        if audio:
+        if binaural is not None and sample_rate is not None:
             end = max(end, binaural.shape[-1] / sample_rate)
             waveform = fig.add_subplot(grid[1, 1], label="waveform", sharex=timeline)
             spectrogram = fig.add_subplot(grid[2, 1], label="spectrogram", sharex=timeline)

@@ -81,7 +81,7 @@ def _filled(rows: list[list[Any]] | None) -> list[list[Any]]:
 
 def table_scene(rows: list[list[Any]], base: dict[str, Any], room: dict[str, float] | None, seed: Any, sample_rate: Any) -> Scene:
     """A validated Scene from the table's rows and the scene-level settings; raises SceneError naming the field."""
-    events = []
+    events: list[dict[str, Any]] = []
     for row in _filled(rows):
         i = len(events)
         row = list(row) + [None] * (len(COLUMNS) - len(row))

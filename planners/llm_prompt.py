@@ -88,7 +88,7 @@ def _strict(node: Any, defs: dict[str, Any]) -> Any:
         return node
     if "$ref" in node:
         return _strict(defs[node["$ref"].rsplit("/", 1)[-1]], defs)
-    out = {}
+    out: dict[str, Any] = {}
     for key, value in node.items():
         if key == "properties":
             out[key] = {name: _strict(sub, defs) for name, sub in value.items()}

@@ -207,7 +207,7 @@ def _led_clauses(clause: _Clause) -> list[_Clause]:
 def _structured(text: str) -> list[_Clause]:
     """Clauses of the 'EVENT: ... & LOCATION: ...' form; items are simultaneous unless they say otherwise."""
     items = [item for item in re.split(r"[;\n]+|(?=\bEVENT\s*:)", text, flags=re.IGNORECASE) if item.strip(" &,.")]
-    clauses = []
+    clauses: list[_Clause] = []
     for item in items:
         event, cues = "", []
         for match in _FIELD.finditer(item):

@@ -23,7 +23,7 @@ DECORRELATION_SECONDS = 0.02  # length of each decorrelating filter; smears onse
 def dodecahedron() -> tuple[np.ndarray, np.ndarray]:
     """Azimuths and elevations (degrees) of the 20 vertices of a regular dodecahedron."""
     phi = (1 + np.sqrt(5)) / 2
-    points = [(x, y, z) for x in (-1, 1) for y in (-1, 1) for z in (-1, 1)]
+    points: list[tuple[float, float, float]] = [(x, y, z) for x in (-1.0, 1.0) for y in (-1.0, 1.0) for z in (-1.0, 1.0)]
     for a in (-1 / phi, 1 / phi):
         for b in (-phi, phi):
             points += [(0.0, a, b), (a, b, 0.0), (b, 0.0, a)]

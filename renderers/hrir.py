@@ -229,10 +229,12 @@ def _read_cached(path: Path) -> HrirSet | None:
 
 def _write_cached(path: Path, hrir_set: HrirSet) -> None:
     """Keep a prepared set on disk; a cache that cannot be written is skipped."""
+    triangles = hrir_set.triangulated().triangles
+    assert triangles is not None
     try:
         with atomic_path(path) as tmp, open(tmp, "wb") as file:
             np.savez(file, azimuth=hrir_set.azimuth, elevation=hrir_set.elevation, hrirs=hrir_set.hrirs,
-                     sample_rate=hrir_set.sample_rate, distance=hrir_set.distance, triangles=hrir_set.triangles)
+                     sample_rate=hrir_set.sample_rate, distance=hrir_set.distance, triangles=triangles)
     except (OSError, OutputError):
         pass
 
