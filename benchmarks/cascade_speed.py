@@ -24,6 +24,7 @@ import numpy as np
 import cascade
 import renderers
 from benchmarks.timing import machine, median_seconds
+from cascade.files import write_text
 from renderers.path import SourcePath
 
 FOUR_EVENTS = ("a dog barks behind me for 3 seconds, then a bird sings on the right for 4 seconds "
@@ -113,8 +114,7 @@ def main(argv: list[str] | None = None) -> int:
     print(f"cold 'cascade render' of the example: {figures['cold_start_s']:.2f} s with warm caches (target < 1.5 s), "
           f"{figures['cold_start_empty_caches_s']:.2f} s with empty caches")
     if args.json:
-        with open(args.json, "w", encoding="utf-8") as file:
-            json.dump(figures, file, indent=2)
+        write_text(args.json, json.dumps(figures, indent=2) + "\n")
     return 0
 
 

@@ -19,6 +19,7 @@ from pathlib import Path
 from typing import Any
 
 import planners
+from cascade.files import write_text
 
 DATA = Path(__file__).parent / "data" / "planner_set.json"
 NEAR, FAR = 1.25, 9.0
@@ -165,7 +166,7 @@ def main(argv: list[str] | None = None) -> int:
     print(_table(result))
     if args.json:
         args.json.parent.mkdir(parents=True, exist_ok=True)
-        args.json.write_text(json.dumps(result, indent=2) + "\n", encoding="utf-8")
+        write_text(args.json, json.dumps(result, indent=2) + "\n")
         print(f"wrote {args.json}")
     return 0
 

@@ -14,6 +14,7 @@ import sys
 import numpy as np
 
 from benchmarks.timing import machine, median_seconds
+from cascade.files import write_text
 from renderers.foa import FoaBinauralRenderer, decode_binaural, encode
 from renderers.hrir import load_hrirs
 from renderers.hrtf import HrtfRenderer
@@ -59,8 +60,7 @@ def main(argv: list[str] | None = None) -> int:
     for name, seconds in result["seconds"].items():
         print(f"{name:<24}{seconds * 1e3:>10.1f}{SECONDS / seconds:>14.0f}")
     if args.json:
-        with open(args.json, "w", encoding="utf-8") as file:
-            json.dump(result, file, indent=2)
+        write_text(args.json, json.dumps(result, indent=2) + "\n")
     return 0
 
 
