@@ -123,6 +123,7 @@ def _band_db(signal: np.ndarray, rate: int, centre: float) -> float:
     return 10 * np.log10(spectrum[..., band].mean())
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("sofa", [None, "axd"])
 def test_diffuse_field_equalised_renders_are_flat_over_all_directions(sofa):
     """Noise rendered from 200 even directions (not the measured grid), averaged over directions and ears, has the

@@ -15,6 +15,8 @@ from backends import LIBRARY_RATE, tone, write_tiny_library
 from cascade.generators import GeneratorError
 from cascade.generators.library import INDEX_NAME, LibraryGenerator
 
+pytestmark = pytest.mark.slow  # a browser, a sentence model or many renders: `pytest -m 'not slow'` skips it
+
 RATE = LIBRARY_RATE
 _tone = tone
 

@@ -12,6 +12,8 @@ from cascade.generators import GeneratorError
 from cascade.generators.tangoflux import TangoFluxGenerator
 from cascade.generators.tangoflux_model import TangoFlux
 
+pytestmark = pytest.mark.slow  # a browser, a sentence model or many renders: `pytest -m 'not slow'` skips it
+
 # Names every official tangoflux.safetensors / vae.safetensors holds (module tree of declare-lab/TangoFlux).
 OFFICIAL_KEYS = [
     "fc.0.weight", "fc.0.bias",

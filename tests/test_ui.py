@@ -35,6 +35,8 @@ from cascade.cli import main
 from cascade.scene import Scene
 from cascade.ui import scene_rows, table_scene
 
+pytestmark = pytest.mark.slow  # a browser, a sentence model or many renders: `pytest -m 'not slow'` skips it
+
 ROOT = Path(__file__).resolve().parent.parent
 OUTPUT = Path(__file__).resolve().parent / "output"
 EXAMPLE = "a dog barks behind, then a bird on the right"
