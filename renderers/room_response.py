@@ -1,0 +1,170 @@
+"""The response of a shoebox room to one static source, direct sound excluded: early image sources, then a diffuse tail.
+
+Every image source arriving before the tail's onset is rendered from its own direction: through the
+renderer's HRIRs (interpolated to the image's direction) or, for a renderer without an HRIR set, through
+the renderer itself, and through the exact AmbiX encoder. Its wall and air absorption per octave band
+become one minimum-phase filter; its delay (path / c) is a windowed-sinc fractional delay and its gain
+reference_distance / path, as for the direct sound.
+
+The tail starts at the onset: the mixing time after the direct sound (`Shoebox.mixing_time`), or later
+if a first-order reflection is still to come, so it never precedes the first reflection. Its level per
+band is fitted to the energy of the image sources that follow the onset (at least FIT_IMAGES of them), so
+the energy of the room's response keeps following the image-source model across the onset; it then
+decays with the room's RT60 per band (see `renderers.late_reverb`).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from cascade.geometry import SPEED_OF_SOUND, to_spherical
+from renderers import Renderer, bands, late_reverb
+from renderers.diffuse_field import minimum_phase_spectrum
+from renderers.hrir import HrirSet, load_hrirs
+from renderers.image_sources import Images, image_sources
+from renderers.path import SourcePath
+from renderers.propagation import FRACTIONAL_TAPS, OFFSETS, delay_taps
+from renderers.room import Shoebox
+
+MAX_EARLY_IMAGES = 3000  # image sources rendered one by one; the onset moves earlier if more would arrive before it
+FIT_IMAGES = 400  # image sources after the onset that the tail's level is fitted to
+MIN_FIT_SECONDS = 0.02
+FILTER_SECONDS = 0.02  # room for each image's absorption filter, beyond its HRIR and delay taps
+IMAGE_BATCH = 256
+COINCIDENT = 1e-6  # m: images whose paths differ by less arrive together (mirror-symmetric positions)
+RENDER_GUARD_SECONDS = 0.002  # a renderer without HRIRs may place sound this much before the path's delay
+
+
+@dataclass(frozen=True)
+class RoomResponse:
+    """A room's response to a source, sample 0 = emission: the early part (binaural (2, n), AmbiX (4, n)) float32
+    starting at `early_start`, the tail's onset sample, and `levels` (bands,) the tail's W power per sample at its onset."""
+
+    early_start: int
+    early_binaural: np.ndarray
+    early_ambix: np.ndarray
+    onset: int
+    levels: np.ndarray
+
+
+def _first_order_reach(room: Shoebox, point: np.ndarray) -> float:
+    """Distance (m) from the listener to the farthest of the six first-order images of `point`."""
+    farthest = 0.0
+    for axis in range(3):
+        for wall in (0.0, room.dimensions[axis]):
+            image = point.copy()
+            image[axis] = 2 * wall - point[axis]
+            farthest = max(farthest, float(np.linalg.norm(image - room.listener)))
+    return farthest
+
+
+def _fit_reach(room: Shoebox, reach: float) -> float:
+    """Image distance (m) up to which about FIT_IMAGES images lie beyond `reach` (image density 1 / V)."""
+    return max(float(np.cbrt(reach**3 + 3 * FIT_IMAGES * room.volume / (4 * np.pi))), reach + MIN_FIT_SECONDS * SPEED_OF_SOUND)
+
+
+def images_and_onset(room: Shoebox, offset: np.ndarray) -> tuple[Images, Images, float, float]:
+    """(early images, images to fit the tail to, onset path (m), end of the fit window (m)) for a source at `offset` (3,) m
+    from the listener (x front, y left, z up)."""
+    point, extra = room.excitation(offset)
+    direct = float(np.linalg.norm(offset))
+    onset = max(direct + room.mixing_time() * SPEED_OF_SOUND, extra + _first_order_reach(room, point))
+    end = extra + _fit_reach(room, onset - extra)
+    found = image_sources(room, point, end, extra)
+    early = found.take(found.paths <= onset)
+    if len(early) > MAX_EARLY_IMAGES:
+        onset = float(found.paths[MAX_EARLY_IMAGES - 1])
+        early = found.take(slice(0, MAX_EARLY_IMAGES))
+    return early, found.take(found.paths > onset), onset, end
+
+
+def _absorption_spectra(images: Images, size: int, sample_rate: int, scale: np.ndarray) -> np.ndarray:
+    """(k, size // 2 + 1) minimum-phase spectra of each image's band gains times `scale` (k,)."""
+    frequencies = np.fft.rfftfreq(size, 1.0 / sample_rate)
+    magnitude = np.exp(bands.on_grid(np.log(images.gains), frequencies)) * scale[:, None]
+    return minimum_phase_spectrum(magnitude)
+
+
+def _delay_spectra(images: Images, size: int, sample_rate: int) -> tuple[np.ndarray, np.ndarray]:
+    """(first sample (k,), spectra (k, size // 2 + 1)) of each image's fractional delay path / c."""
+    starts, taps = zip(*(delay_taps(d) for d in images.paths / SPEED_OF_SOUND * sample_rate))
+    return np.asarray(starts), np.fft.rfft(np.asarray(taps), size, axis=-1)
+
+
+def early_response(images: Images, sample_rate: int, renderer: Renderer) -> tuple[int, np.ndarray, np.ndarray]:
+    """(first sample, binaural (2, n), AmbiX (4, n)) float32 of the image sources, sample 0 = emission."""
+    if len(images) == 0:
+        return 0, np.zeros((2, 0), np.float32), np.zeros((4, 0), np.float32)
+    hrirs = renderer.hrirs.at_rate(sample_rate) if renderer.hrirs is not None else None
+    taps = hrirs.taps if hrirs is not None else 0
+    size = 1 << int(np.ceil(np.log2(taps + FRACTIONAL_TAPS + FILTER_SECONDS * sample_rate)))
+    azimuth, elevation, _ = to_spherical(images.offsets)
+    directions = images.offsets / np.linalg.norm(images.offsets, axis=1, keepdims=True)
+    encoding = np.concatenate([np.ones((len(images), 1)), directions[:, [1, 2, 0]]], axis=1)
+    first = int(np.floor(images.paths[0] / SPEED_OF_SOUND * sample_rate)) + int(OFFSETS[0])
+    if hrirs is None:
+        first = max(first - int(RENDER_GUARD_SECONDS * sample_rate), 0)
+    last = int(np.ceil(images.paths[-1] / SPEED_OF_SOUND * sample_rate)) + size
+    binaural = np.zeros((2, last - first), dtype=np.float64)
+    ambix = np.zeros((4, last - first), dtype=np.float64)
+    for lo in range(0, len(images), IMAGE_BATCH):
+        batch = images.take(slice(lo, lo + IMAGE_BATCH))
+        gains = renderer.reference_distance / batch.paths
+        starts, delays = _delay_spectra(batch, size, sample_rate)
+        absorption = _absorption_spectra(batch, size, sample_rate, gains)
+        pressure = np.fft.irfft(absorption * delays, size, axis=-1)
+        for k, start in enumerate(starts - first):
+            ambix[:, start : start + size] += encoding[lo + k, :, None] * pressure[k]
+        if hrirs is not None:
+            pairs = np.fft.rfft(hrirs.interpolate(azimuth[lo : lo + IMAGE_BATCH], elevation[lo : lo + IMAGE_BATCH]), size, axis=-1)
+            ears = np.fft.irfft(pairs * (absorption * delays)[:, None, :], size, axis=-1)
+            for k, start in enumerate(starts - first):
+                binaural[:, start : start + size] += ears[k]
+        else:
+            filters = np.fft.irfft(_absorption_spectra(batch, size, sample_rate, np.ones(len(batch))), size, axis=-1).astype(np.float32)
+            for k in range(len(batch)):
+                path = SourcePath.static(azimuth[lo + k], elevation[lo + k], batch.paths[k])
+                ears = renderer.render(filters[k], sample_rate, path)[:, first:]
+                if ears.shape[-1] > binaural.shape[-1]:
+                    binaural = np.pad(binaural, ((0, 0), (0, ears.shape[-1] - binaural.shape[-1])))
+                binaural[:, : ears.shape[-1]] += ears
+    if binaural.shape[-1] > ambix.shape[-1]:
+        ambix = np.pad(ambix, ((0, 0), (0, binaural.shape[-1] - ambix.shape[-1])))
+    return first, binaural.astype(np.float32), ambix.astype(np.float32)
+
+
+def tail_levels(images: Images, onset: float, end: float, rt60: np.ndarray, sample_rate: int, reference_distance: float) -> np.ndarray:
+    """W power per sample (bands,) at the path `onset` (m) of an exponential decay with `rt60` (s) per band whose energy
+    between the paths `onset` and `end` (m) equals that of `images`.
+
+    Images whose paths agree within COINCIDENT arrive together and add in pressure (in a room with source
+    and listener at the same height, floor and ceiling images pair up exactly): their energy is that of their sum.
+    """
+    amplitudes = images.gains * (reference_distance / images.paths)[:, None]
+    together = np.concatenate([[0], np.cumsum(np.diff(images.paths) > COINCIDENT)])
+    summed = np.zeros((together[-1] + 1 if together.size else 0, amplitudes.shape[1]))
+    np.add.at(summed, together, amplitudes)
+    energy = np.sum(summed**2, axis=0)
+    seconds = (end - onset) / SPEED_OF_SOUND
+    rate = late_reverb.DECAY / rt60
+    return energy / (sample_rate * (1 - np.exp(-rate * seconds)) / rate)
+
+
+def room_response(room: Shoebox, offset: np.ndarray, sample_rate: int, renderer: Renderer) -> RoomResponse:
+    """The early part and the tail's onset and levels for a static source at `offset` (3,) m from the listener."""
+    early, later, onset, end = images_and_onset(room, offset)
+    start, binaural, ambix = early_response(early, sample_rate, renderer)
+    levels = tail_levels(later, onset, end, room.rt60(), sample_rate, renderer.reference_distance)
+    return RoomResponse(start, binaural, ambix, int(np.ceil(onset / SPEED_OF_SOUND * sample_rate)), levels)
+
+
+def tail_length(rt60: np.ndarray, sample_rate: int) -> int:
+    """Samples of a tail that lasts until its slowest band has decayed by 60 dB."""
+    return int(np.ceil(float(np.max(rt60)) * sample_rate))
+
+
+def tail_head(renderer: Renderer) -> HrirSet:
+    """The head whose diffuse-field statistics shape a renderer's binaural tail: its own HRIRs, else MIT KEMAR (equalised)."""
+    return renderer.hrirs if renderer.hrirs is not None else load_hrirs()
