@@ -96,4 +96,6 @@ def test_room_adds_a_reverberant_tail():
 def test_peak_safe_and_loudness_target(example):
     assert np.max(np.abs(example.binaural)) <= 10 ** (-1 / 20) + 1e-6
     assert np.max(np.abs(example.foa)) <= 10 ** (-1 / 20) + 1e-6
-    assert example.mix_report.loudness_after == pytest.approx(-20.0, abs=0.5) or example.mix_report.peak_limited
+    report = example.mix_report
+    assert report.binaural.loudness_after == pytest.approx(-20.0, abs=0.5) or report.binaural.peak_limited
+    assert report.ambix.loudness_after == pytest.approx(-20.0, abs=0.5) or report.ambix.peak_limited
