@@ -82,16 +82,15 @@ def ambix_loudness(foa: np.ndarray, sample_rate: int) -> float:
 
 
 def level(audio: np.ndarray, loudness: float, target_lufs: float, ceiling_dbfs: float) -> tuple[np.ndarray, Level]:
-    """`audio` with the gain that brings `loudness` (LUFS) to `target_lufs`, lowered if its peak would pass the ceiling."""
+    """float32 `audio` with the gain that brings `loudness` (LUFS) to `target_lufs`, lowered if its peak would pass the
+    ceiling (a float32 input is scaled in place)."""
     peak = float(np.max(np.abs(audio), initial=0.0))
+    audio = audio.astype(np.float32, copy=False)
     if not np.isfinite(loudness) or peak == 0.0:
-        return audio.astype(np.float32), Level(loudness, loudness, 0.0, -np.inf if peak == 0 else 20 * np.log10(peak), False)
-    gain_db = target_lufs - loudness
-    headroom_db = ceiling_dbfs - 20.0 * np.log10(peak)
-    limited = gain_db > headroom_db
-    gain_db = min(gain_db, headroom_db)
-    gain = 10.0 ** (gain_db / 20.0)
-    return (audio * gain).astype(np.float32), Level(loudness, loudness + gain_db, gain_db, 20.0 * np.log10(peak * gain), limited)
+        return audio, Level(loudness, loudness, 0.0, -np.inf if peak == 0 else 20 * np.log10(peak), False)
+    gain_db = min(target_lufs - loudness, ceiling_dbfs - 20.0 * np.log10(peak))
+    audio *= np.float32(10.0 ** (gain_db / 20.0))
+    return audio, Level(loudness, loudness + gain_db, gain_db, 20.0 * np.log10(peak) + gain_db, gain_db < target_lufs - loudness)
 
 
 def normalise(binaural: np.ndarray, foa: np.ndarray, sample_rate: int, target_lufs: float = DEFAULT_LOUDNESS,

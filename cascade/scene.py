@@ -16,7 +16,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 
 from cascade.errors import SceneError
 from cascade.geometry import wrap_azimuth
-from cascade.limits import MAX_DISTANCE, MAX_EVENT_DURATION, MAX_EVENTS, MAX_SCENE_DURATION, MIN_DURATION
+from cascade.limits import MAX_DISTANCE, MAX_EVENT_DURATION, MAX_EVENTS, MAX_SCENE_DURATION, MIN_DURATION, SAMPLE_RATES  # noqa: F401 (cascade.ui reads it here)
 from cascade.materials import MATERIALS, SURFACES
 
 MAX_SCENE_BYTES = 16 * 2**20  # a scene file larger than this is refused unread
@@ -119,9 +119,9 @@ class Materials(_Model):
         return value
 
     def by_surface(self) -> dict[str, str]:
-        """Material name of each surface in `cascade.materials.SURFACES`."""
-        return {"back": self.back or self.walls, "front": self.front or self.walls, "right": self.right or self.walls,
-                "left": self.left or self.walls, "floor": self.floor, "ceiling": self.ceiling}
+        """Material name of each surface, in the order of `cascade.materials.SURFACES`."""
+        named = {"back": self.back, "front": self.front, "right": self.right, "left": self.left, "floor": self.floor, "ceiling": self.ceiling}
+        return {surface: named[surface] or self.walls for surface in SURFACES}
 
 
 class Room(_Model):
@@ -133,8 +133,8 @@ class Room(_Model):
 
     dimensions: tuple[float, float, float] = Field(description="x (front), y (left), z (up) in metres, each in [1.5, 200]")
     rt60: float = Field(gt=0.0, le=10.0, description="reverberation time in seconds, (0, 10]")
-    materials: str | Materials | None = Field(None, description="one material name for every surface, or one per surface; "
-                                                                 "default: the same absorption everywhere and at every frequency")
+    materials: Materials | None = Field(None, description="surface materials (a single name stands for every surface); "
+                                                           "default: the same absorption everywhere and at every frequency")
     listener: tuple[float, float, float] | None = Field(None, description="listener's head centre in metres from the room's back right "
                                                                          "floor corner (x front, y left, z up), at least 0.1 m from every "
                                                                          "surface; default: the centre of the room")
@@ -147,12 +147,10 @@ class Room(_Model):
                 raise ValueError(f"each room dimension must be in [1.5, 200] m, got {size}")
         return value
 
-    @field_validator("materials")
+    @field_validator("materials", mode="before")
     @classmethod
-    def _known_material(cls, value: str | Materials | None) -> str | Materials | None:
-        if isinstance(value, str) and value not in MATERIALS:
-            raise ValueError(f"unknown material {value!r}; choose one of {', '.join(sorted(MATERIALS))}")
-        return value
+    def _one_name_for_all(cls, value: Any) -> Any:
+        return {"walls": value, "floor": value, "ceiling": value} if isinstance(value, str) else value
 
     @model_validator(mode="after")
     def _check_listener(self) -> Room:
@@ -169,11 +167,7 @@ class Room(_Model):
 
     def surface_materials(self) -> dict[str, str] | None:
         """Material name per surface (`cascade.materials.SURFACES`), or None for uniform absorption."""
-        if self.materials is None:
-            return None
-        if isinstance(self.materials, str):
-            return dict.fromkeys(SURFACES, self.materials)
-        return self.materials.by_surface()
+        return None if self.materials is None else self.materials.by_surface()
 
 
 class RenderSettings(_Model):
