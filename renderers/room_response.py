@@ -7,10 +7,10 @@ become one minimum-phase filter; its delay (path / c) is a windowed-sinc fractio
 reference_distance / path, as for the direct sound.
 
 The tail starts at the onset: the mixing time after the direct sound (`Shoebox.mixing_time`), or later
-if a first-order reflection is still to come, so it never precedes the first reflection. Its level per
-band is fitted to the energy of the image sources that follow the onset (at least FIT_IMAGES of them), so
-the energy of the room's response keeps following the image-source model across the onset; it then
-decays with the room's RT60 per band (see `renderers.late_reverb`).
+if a first-order reflection is still to come, so it never precedes the first reflection. Its level and
+early decay per band are fitted to the energy of the image sources that follow the onset (at least
+FIT_IMAGES of them, see `tail_shape`), so the energy of the room's response keeps following the
+image-source model across the onset; it then decays with the room's RT60 per band (see `renderers.late_reverb`).
 """
 
 from __future__ import annotations
@@ -31,6 +31,8 @@ from renderers.room import Shoebox
 MAX_EARLY_IMAGES = 3000  # image sources rendered one by one; the onset moves earlier if more would arrive before it
 FIT_IMAGES = 400  # image sources after the onset that the tail's level is fitted to
 MIN_FIT_SECONDS = 0.02
+EARLY_DECAY_RANGE = 2.0  # the early decay time stays within this factor of the RT60
+ENVELOPE_STEP = 0.002  # s: resolution of the tail's envelope before the knee
 FILTER_SECONDS = 0.02  # room for each image's absorption filter, beyond its HRIR and delay taps
 IMAGE_BATCH = 256
 COINCIDENT = 1e-6  # m: images whose paths differ by less arrive together (mirror-symmetric positions)
@@ -40,13 +42,13 @@ RENDER_GUARD_SECONDS = 0.002  # a renderer without HRIRs may place sound this mu
 @dataclass(frozen=True)
 class RoomResponse:
     """A room's response to a source, sample 0 = emission: the early part (binaural (2, n), AmbiX (4, n)) float32
-    starting at `early_start`, the tail's onset sample, and `levels` (bands,) the tail's W power per sample at its onset."""
+    starting at `early_start`, the tail's onset sample and its shape."""
 
     early_start: int
     early_binaural: np.ndarray
     early_ambix: np.ndarray
     onset: int
-    levels: np.ndarray
+    tail: late_reverb.TailShape
 
 
 def _first_order_reach(room: Shoebox, point: np.ndarray) -> float:
@@ -135,34 +137,71 @@ def early_response(images: Images, sample_rate: int, renderer: Renderer) -> tupl
     return first, binaural.astype(np.float32), ambix.astype(np.float32)
 
 
-def tail_levels(images: Images, onset: float, end: float, rt60: np.ndarray, sample_rate: int, reference_distance: float) -> np.ndarray:
-    """W power per sample (bands,) at the path `onset` (m) of an exponential decay with `rt60` (s) per band whose energy
-    between the paths `onset` and `end` (m) equals that of `images`.
+def tail_shape(images: Images, onset: float, end: float, rt60: np.ndarray, sample_rate: int, reference_distance: float) -> late_reverb.TailShape:
+    """The tail that carries the energy of `images` (between the paths `onset` and `end`, m) on, per band.
+
+    Until the knee at `end` it has the images' energy and energy-weighted mean arrival time (an exponential
+    matched to both moments; its decay time kept within a factor EARLY_DECAY_RANGE of the RT60), after it
+    the room's `rt60`. Where absorption sits on a few surfaces the image model decays unlike Eyring's
+    formula early on; the tail follows it there, then the RT60. Before the knee its broadband envelope also
+    follows the images' energy in ENVELOPE_STEP bins (smoothed over three), as a rendering of every image would.
 
     Images whose paths agree within COINCIDENT arrive together and add in pressure (in a room with source
     and listener at the same height, floor and ceiling images pair up exactly): their energy is that of their sum.
     """
     amplitudes = images.gains * (reference_distance / images.paths)[:, None]
-    together = np.concatenate([[0], np.cumsum(np.diff(images.paths) > COINCIDENT)])
+    together = np.concatenate([[0], np.cumsum(np.diff(images.paths) > COINCIDENT)]) if len(images) else np.zeros(0, int)
     summed = np.zeros((together[-1] + 1 if together.size else 0, amplitudes.shape[1]))
     np.add.at(summed, together, amplitudes)
+    times = np.zeros(summed.shape[0])
+    np.maximum.at(times, together, (images.paths - onset) / SPEED_OF_SOUND)
     energy = np.sum(summed**2, axis=0)
-    seconds = (end - onset) / SPEED_OF_SOUND
-    rate = late_reverb.DECAY / rt60
-    return energy / (sample_rate * (1 - np.exp(-rate * seconds)) / rate)
+    span = (end - onset) / SPEED_OF_SOUND
+    mean_time = (times @ summed**2) / np.maximum(energy, 1e-300)
+    early = np.array([_matching_decay(span, t, r) if e > 0 else r for t, r, e in zip(mean_time, rt60, energy)])
+    rate = late_reverb.DECAY / early
+    levels = energy / (sample_rate * (1 - np.exp(-rate * span)) / rate)
+    bins = np.arange(max(int(np.ceil(span / ENVELOPE_STEP)), 1) + 1) * ENVELOPE_STEP
+    weights = _broadband_weights(sample_rate)
+    found = np.histogram(times, bins, weights=summed**2 @ weights)[0]
+    model = sample_rate * ENVELOPE_STEP * (late_reverb.TailShape(levels, early, span, rt60).energy_decay(bins[:-1] + ENVELOPE_STEP / 2)
+                                           @ (levels * weights))
+    smooth = np.array([0.25, 0.5, 0.25])
+    ratio = np.convolve(found, smooth, "same") / np.maximum(np.convolve(model, smooth, "same"), 1e-300)
+    return late_reverb.TailShape(levels, early, span, rt60, np.clip(ratio, 0.1, 10.0), ENVELOPE_STEP)
+
+
+def _broadband_weights(sample_rate: int) -> np.ndarray:
+    """Share of each octave band (bands.CENTRES, the lowest from 0 Hz, the highest to the Nyquist frequency) in white noise."""
+    edges = np.concatenate([[0.0], bands.CENTRES[:-1] * np.sqrt(2), [sample_rate / 2]])
+    widths = np.maximum(np.diff(np.minimum(edges, sample_rate / 2)), 0.0)
+    return widths / widths.sum()
+
+
+def _matching_decay(span: float, mean_time: float, rt60: float) -> float:
+    """The decay time (s) of an exponential over [0, span] s whose energy-weighted mean time is `mean_time`,
+    within a factor EARLY_DECAY_RANGE of `rt60` (by bisection: the mean time grows with the decay time)."""
+    low, high = rt60 / EARLY_DECAY_RANGE, rt60 * EARLY_DECAY_RANGE
+    for _ in range(40):
+        middle = np.sqrt(low * high)
+        rate = late_reverb.DECAY / middle
+        mean = 1 / rate - span / np.expm1(rate * span)
+        low, high = (middle, high) if mean < mean_time else (low, middle)
+    return float(np.sqrt(low * high))
 
 
 def room_response(room: Shoebox, offset: np.ndarray, sample_rate: int, renderer: Renderer) -> RoomResponse:
-    """The early part and the tail's onset and levels for a static source at `offset` (3,) m from the listener."""
+    """The early part and the tail's onset and shape for a static source at `offset` (3,) m from the listener."""
     early, later, onset, end = images_and_onset(room, offset)
     start, binaural, ambix = early_response(early, sample_rate, renderer)
-    levels = tail_levels(later, onset, end, room.rt60(), sample_rate, renderer.reference_distance)
-    return RoomResponse(start, binaural, ambix, int(np.ceil(onset / SPEED_OF_SOUND * sample_rate)), levels)
+    shape = tail_shape(later, onset, end, room.rt60(), sample_rate, renderer.reference_distance)
+    return RoomResponse(start, binaural, ambix, int(np.ceil(onset / SPEED_OF_SOUND * sample_rate)), shape)
 
 
-def tail_length(rt60: np.ndarray, sample_rate: int) -> int:
+def tail_length(shape: late_reverb.TailShape, sample_rate: int) -> int:
     """Samples of a tail that lasts until its slowest band has decayed by 60 dB."""
-    return int(np.ceil(float(np.max(rt60)) * sample_rate))
+    seconds = shape.knee + np.max(shape.rt60 * (1 - shape.knee / shape.early_rt60))
+    return int(np.ceil(max(seconds, shape.knee) * sample_rate))
 
 
 def tail_head(renderer: Renderer) -> HrirSet:

@@ -61,8 +61,7 @@ def reverberate(mono: np.ndarray, sample_rate: int, path: SourcePath, renderer: 
     times = room_points(path, mono.size / sample_rate)
     responses = [room_response(room, to_cartesian(*path.at(t)), sample_rate, renderer) for t in times]
     reference = min(responses, key=lambda r: r.onset)
-    rt60 = room.rt60()
-    tail = np.concatenate(late_reverb.diffuse_tail(reference.levels, rt60, tail_length(rt60, sample_rate), sample_rate,
+    tail = np.concatenate(late_reverb.diffuse_tail(reference.tail, tail_length(reference.tail, sample_rate), sample_rate,
                                                    tail_head(renderer).at_rate(sample_rate), rng))
     if times.size == 1:
         start = min(reference.early_start, reference.onset)
@@ -70,7 +69,7 @@ def reverberate(mono: np.ndarray, sample_rate: int, path: SourcePath, renderer: 
         _add(kernel, reference.early_start - start, np.concatenate([reference.early_binaural, reference.early_ambix]))
         _add(kernel, reference.onset - start, tail)
         return _assemble([(start, convolve(mono[None, :], kernel))])
-    level = float(np.mean(reference.levels))
+    level = float(np.mean(reference.tail.levels))
     shifts = [r.onset - reference.onset for r in responses]
     tail_input = np.zeros(mono.size + max(shifts), dtype=np.float32)
     pieces = []
@@ -84,7 +83,7 @@ def reverberate(mono: np.ndarray, sample_rate: int, path: SourcePath, renderer: 
         early = np.concatenate([response.early_binaural, response.early_ambix])
         if early.shape[-1]:
             pieces.append((lo + response.early_start, convolve(segment[None, :], early)))
-        tail_input[lo + shift : hi + shift] += segment * np.float32(np.sqrt(np.mean(response.levels) / level) if level > 0 else 0.0)
+        tail_input[lo + shift : hi + shift] += segment * np.float32(np.sqrt(np.mean(response.tail.levels) / level) if level > 0 else 0.0)
     pieces.append((reference.onset, convolve(tail_input[None, :], tail)))
     return _assemble(pieces)
 

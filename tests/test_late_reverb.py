@@ -6,7 +6,7 @@ from scipy.signal import butter, sosfilt
 
 from renderers.bands import CENTRES
 from renderers.hrtf import HrtfRenderer
-from renderers.late_reverb import diffuse_tail
+from renderers.late_reverb import TailShape, diffuse_tail
 from renderers.path import SourcePath
 
 RATE = 44100
@@ -59,19 +59,32 @@ def diffuse_field(renderer) -> tuple[np.ndarray, np.ndarray]:
     return total[:, 2000:RATE] / np.sqrt(count), w[1000:] / np.sqrt(count)
 
 
+def steady(level: float, rt60: float) -> TailShape:
+    """W power `level` per sample at every frequency, one decay time throughout."""
+    return TailShape(np.full(CENTRES.size, level), np.full(CENTRES.size, rt60), 0.0, np.full(CENTRES.size, rt60))
+
+
 def test_w_starts_at_the_requested_power_and_decays_with_each_band_s_rt60(renderer):
     rt60 = np.array([1.2, 1.0, 0.9, 0.8, 0.7, 0.6, 0.5, 0.4])
-    levels = np.full(CENTRES.size, 1e-3)
-    _, ambix = diffuse_tail(levels, rt60, int(1.3 * RATE), RATE, renderer.hrirs.at_rate(RATE), np.random.default_rng(1))
+    shape = TailShape(np.full(CENTRES.size, 1e-3), rt60, 0.0, rt60)
+    _, ambix = diffuse_tail(shape, int(1.3 * RATE), RATE, renderer.hrirs.at_rate(RATE), np.random.default_rng(1))
     start = ambix[0, int(0.002 * RATE) : int(0.012 * RATE)].astype(np.float64)
     assert np.mean(start**2) == pytest.approx(1e-3 * np.exp(-13.8 * 0.007 / 0.8), rel=0.25)
     for band in BANDS:
         assert t30(octave(ambix[0], band)) == pytest.approx(np.interp(band, CENTRES, rt60), rel=0.05)
 
 
+def test_the_early_decay_turns_into_the_rt60_at_the_knee(renderer):
+    shape = TailShape(np.full(CENTRES.size, 1e-3), np.full(CENTRES.size, 0.3), 0.1, np.full(CENTRES.size, 1.0))
+    _, ambix = diffuse_tail(shape, RATE, RATE, renderer.hrirs.at_rate(RATE), np.random.default_rng(4))
+    w = octave(ambix[0], 1000.0)
+    early, late = (10 * np.log10(np.mean(w[int(a * RATE) : int(b * RATE)] ** 2)) for a, b in ((0.01, 0.03), (0.07, 0.09)))
+    assert early - late == pytest.approx(60 * 0.06 / 0.3, abs=1.5)  # 12 dB over 60 ms at 0.3 s per 60 dB
+    assert t30(w[int(0.1 * RATE) :]) == pytest.approx(1.0, rel=0.05)
+
+
 def test_ambix_tail_is_a_diffuse_field_in_sn3d(renderer):
-    _, ambix = diffuse_tail(np.full(CENTRES.size, 1e-3), np.full(CENTRES.size, 1.0), RATE, RATE, renderer.hrirs.at_rate(RATE),
-                            np.random.default_rng(2))
+    _, ambix = diffuse_tail(steady(1e-3, 1.0), RATE, RATE, renderer.hrirs.at_rate(RATE), np.random.default_rng(2))
     energy = np.sum(ambix.astype(np.float64) ** 2, axis=1)
     assert energy[1:] == pytest.approx(np.full(3, energy[0] / 3), rel=0.05)
     assert np.abs(np.corrcoef(ambix)[np.triu_indices(4, 1)]).max() < 0.05
@@ -79,8 +92,7 @@ def test_ambix_tail_is_a_diffuse_field_in_sn3d(renderer):
 
 @pytest.mark.parametrize("band", BANDS)
 def test_binaural_tail_has_the_coherence_and_spectrum_of_a_diffuse_field_at_this_head(renderer, diffuse_field, band):
-    binaural, ambix = diffuse_tail(np.full(CENTRES.size, 1e-3), np.full(CENTRES.size, 20.0), RATE, RATE,
-                                   renderer.hrirs.at_rate(RATE), np.random.default_rng(3))
+    binaural, ambix = diffuse_tail(steady(1e-3, 20.0), RATE, RATE, renderer.hrirs.at_rate(RATE), np.random.default_rng(3))
     field, w = diffuse_field
     assert iacc(binaural, band) == pytest.approx(iacc(field, band), abs=0.1)
     tail_ratio = np.mean(octave(binaural, band) ** 2) / np.mean(octave(ambix[0], band) ** 2)
@@ -90,6 +102,5 @@ def test_binaural_tail_has_the_coherence_and_spectrum_of_a_diffuse_field_at_this
 
 def test_same_seed_same_tail(renderer):
     def tail(seed):
-        return diffuse_tail(np.full(CENTRES.size, 1e-3), np.full(CENTRES.size, 0.5), RATE // 2, RATE, renderer.hrirs.at_rate(RATE),
-                            np.random.default_rng(seed))[1]
+        return diffuse_tail(steady(1e-3, 0.5), RATE // 2, RATE, renderer.hrirs.at_rate(RATE), np.random.default_rng(seed))[1]
     assert np.array_equal(tail(7), tail(7)) and not np.allclose(tail(7), tail(8))
