@@ -1,8 +1,9 @@
 """The response of a shoebox room to one static source, direct sound excluded: early image sources, then a diffuse tail.
 
-Every image source arriving before the tail's onset is rendered from its own direction: through the
-renderer's HRIRs (interpolated to the image's direction) or, for a renderer without an HRIR set, through
-the renderer itself, and through the exact AmbiX encoder. Its wall and air absorption per octave band
+Every image source arriving before the tail's onset is rendered from its own direction through the
+renderer's HRIRs (interpolated to the image's direction) and through the exact AmbiX encoder. A renderer
+without an HRIR set (the learned `nfs`) renders the images through itself, summed per direction of a
+RENDER_DIRECTIONS-point lattice (its images then come from the nearest lattice direction, within about 20°). Its wall and air absorption per octave band
 become one minimum-phase filter; its delay (path / c) is a windowed-sinc fractional delay and its gain
 reference_distance / path, as for the direct sound.
 
@@ -19,13 +20,13 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from cascade.geometry import SPEED_OF_SOUND, to_spherical
-from renderers import Renderer, bands, late_reverb
+from cascade.geometry import SPEED_OF_SOUND, to_spherical, unit_vectors, wrap_azimuth
+from renderers import Renderer, add_padded, bands, late_reverb
 from renderers.diffuse_field import minimum_phase_spectrum
 from renderers.hrir import HrirSet, load_hrirs
 from renderers.image_sources import Images, image_sources
 from renderers.path import SourcePath
-from renderers.propagation import FRACTIONAL_TAPS, OFFSETS, delay_taps
+from renderers.propagation import FRACTIONAL_TAPS, OFFSETS, delay_taps, distance_gain
 from renderers.room import Shoebox
 
 MAX_EARLY_IMAGES = 3000  # image sources rendered one by one; the onset moves earlier if more would arrive before it
@@ -37,6 +38,7 @@ FILTER_SECONDS = 0.02  # room for each image's absorption filter, beyond its HRI
 IMAGE_BATCH = 256
 COINCIDENT = 1e-6  # m: images whose paths differ by less arrive together (mirror-symmetric positions)
 RENDER_GUARD_SECONDS = 0.002  # a renderer without HRIRs may place sound this much before the path's delay
+RENDER_DIRECTIONS = 32  # a renderer without HRIRs renders the early images from this many directions (about 20° apart)
 
 
 @dataclass(frozen=True)
@@ -109,32 +111,55 @@ def early_response(images: Images, sample_rate: int, renderer: Renderer) -> tupl
     if hrirs is None:
         first = max(first - int(RENDER_GUARD_SECONDS * sample_rate), 0)
     last = int(np.ceil(images.paths[-1] / SPEED_OF_SOUND * sample_rate)) + size
-    binaural = np.zeros((2, last - first), dtype=np.float64)
     ambix = np.zeros((4, last - first), dtype=np.float64)
+    binaural = np.zeros((2, last - first), dtype=np.float64)
+    grid = unit_vectors(*fibonacci_directions(RENDER_DIRECTIONS))
+    cluster = np.argmax(directions @ grid.T, axis=1)
+    pressures = np.zeros((RENDER_DIRECTIONS if hrirs is None else 0, last - first))
     for lo in range(0, len(images), IMAGE_BATCH):
         batch = images.take(slice(lo, lo + IMAGE_BATCH))
-        gains = renderer.reference_distance / batch.paths
         starts, delays = _delay_spectra(batch, size, sample_rate)
-        absorption = _absorption_spectra(batch, size, sample_rate, gains)
+        absorption = _absorption_spectra(batch, size, sample_rate, renderer.reference_distance / batch.paths)
         pressure = np.fft.irfft(absorption * delays, size, axis=-1)
-        for k, start in enumerate(starts - first):
-            ambix[:, start : start + size] += encoding[lo + k, :, None] * pressure[k]
         if hrirs is not None:
             pairs = np.fft.rfft(hrirs.interpolate(azimuth[lo : lo + IMAGE_BATCH], elevation[lo : lo + IMAGE_BATCH]), size, axis=-1)
             ears = np.fft.irfft(pairs * (absorption * delays)[:, None, :], size, axis=-1)
-            for k, start in enumerate(starts - first):
+        for k, start in enumerate(starts - first):
+            ambix[:, start : start + size] += encoding[lo + k, :, None] * pressure[k]
+            if hrirs is not None:
                 binaural[:, start : start + size] += ears[k]
-        else:
-            filters = np.fft.irfft(_absorption_spectra(batch, size, sample_rate, np.ones(len(batch))), size, axis=-1).astype(np.float32)
-            for k in range(len(batch)):
-                path = SourcePath.static(azimuth[lo + k], elevation[lo + k], batch.paths[k])
-                ears = renderer.render(filters[k], sample_rate, path)[:, first:]
-                if ears.shape[-1] > binaural.shape[-1]:
-                    binaural = np.pad(binaural, ((0, 0), (0, ears.shape[-1] - binaural.shape[-1])))
-                binaural[:, : ears.shape[-1]] += ears
-    if binaural.shape[-1] > ambix.shape[-1]:
-        ambix = np.pad(ambix, ((0, 0), (0, binaural.shape[-1] - ambix.shape[-1])))
+            else:
+                pressures[cluster[lo + k], start : start + size] += pressure[k]
+    if hrirs is None:
+        binaural = _render_directions(pressures, grid, images.paths, cluster, first, sample_rate, renderer)
+        width = max(binaural.shape[-1], ambix.shape[-1])
+        binaural, ambix = (np.pad(x, ((0, 0), (0, width - x.shape[-1]))) for x in (binaural, ambix))
     return first, binaural.astype(np.float32), ambix.astype(np.float32)
+
+
+def fibonacci_directions(count: int) -> tuple[np.ndarray, np.ndarray]:
+    """Azimuths and elevations (degrees) of `count` directions spread evenly over the sphere (a Fibonacci lattice)."""
+    index = np.arange(count) + 0.5
+    return wrap_azimuth(np.degrees(np.pi * (1 + 5**0.5) * index)), np.degrees(np.arcsin(1 - 2 * index / count))
+
+
+def _render_directions(pressures: np.ndarray, grid: np.ndarray, paths: np.ndarray, cluster: np.ndarray, first: int,
+                       sample_rate: int, renderer: Renderer) -> np.ndarray:
+    """(2, n) binaural from sample `first` on of the image pressures summed per direction of `grid` (k, 3), each sum
+    rendered by `renderer` once, from that direction: one render per direction however many images it holds.
+
+    Each sum is advanced to its earliest image (less the interpolation taps) and rendered at that distance, so the
+    renderer adds that whole-sample delay and its distance gain back.
+    """
+    azimuth, elevation, _ = to_spherical(grid)
+    parts = []
+    for index in np.unique(cluster):
+        delay = max(int(np.floor(paths[cluster == index].min() / SPEED_OF_SOUND * sample_rate)) - FRACTIONAL_TAPS, 1)
+        distance = delay * SPEED_OF_SOUND / sample_rate
+        mono = pressures[index, delay - first :] / distance_gain(distance, renderer.reference_distance)
+        path = SourcePath.static(azimuth[index], elevation[index], distance)
+        parts.append(renderer.render(mono.astype(np.float32), sample_rate, path)[:, first:])
+    return add_padded(parts).astype(np.float64)
 
 
 def tail_shape(images: Images, onset: float, end: float, rt60: np.ndarray, sample_rate: int, reference_distance: float) -> late_reverb.TailShape:

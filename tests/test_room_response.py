@@ -4,6 +4,7 @@ import numpy as np
 import pytest
 
 from cascade.geometry import SPEED_OF_SOUND, to_cartesian
+from renderers import Renderer
 from renderers.foa import FoaBinauralRenderer, encode
 from renderers.hrtf import HrtfRenderer
 from renderers.path import SourcePath
@@ -120,3 +121,21 @@ def test_a_moving_source_is_followed_by_its_reflections(renderer):
     assert np.allclose(wet[:, :onset], far[:, :onset], atol=1e-6 * np.abs(far).max())
     tail_energy = [np.sum(x[:, onset : far.shape[-1]].astype(np.float64) ** 2) for x in (wet, far)]
     assert 10 * np.log10(tail_energy[0] / tail_energy[1]) == pytest.approx(0.0, abs=1.0)
+
+
+def test_a_renderer_without_hrirs_renders_the_reflections_through_itself(renderer):
+    class Opaque(Renderer):  # the hrtf renderer, seen from outside: no HRIR set to interpolate
+        name = "opaque"
+        reference_distance = renderer.reference_distance
+
+        def render(self, mono, sample_rate, path):
+            return renderer.render(mono, sample_rate, path)
+
+    room = Shoebox.build((5.0, 4.0, 2.7), 0.5, listener=(2.2, 1.7, 1.3))
+    path = SourcePath.static(40.0, 5.0, 1.5)
+    through_hrirs = reverberate(IMPULSE, RATE, path, renderer, room, np.random.default_rng(0))
+    through_renders = reverberate(IMPULSE, RATE, path, Opaque(), room, np.random.default_rng(0))
+    assert np.abs(through_hrirs[2:] - through_renders[2:]).max() < 1e-6 * np.abs(through_hrirs[2:]).max()
+    assert first_sound(through_renders[:2]) == pytest.approx(first_sound(through_hrirs[:2]), abs=0.002 * RATE)
+    energy = [np.sum(x[:2].astype(np.float64) ** 2) for x in (through_hrirs, through_renders)]
+    assert 10 * np.log10(energy[1] / energy[0]) == pytest.approx(0.0, abs=1.0)
