@@ -22,7 +22,3 @@ def on_grid(values: np.ndarray, frequencies: np.ndarray) -> np.ndarray:
     weight = position - low
     return values[..., low] * (1.0 - weight) + values[..., low + 1] * weight
 
-
-def edges(centre: float) -> tuple[float, float]:
-    """Lower and upper edge (Hz) of the octave band around `centre`."""
-    return centre / np.sqrt(2.0), centre * np.sqrt(2.0)

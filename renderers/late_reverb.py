@@ -64,8 +64,10 @@ def diffuse_tail(shape: TailShape, length: int, sample_rate: int, hrirs: HrirSet
     ears, coherence = head_statistics(hrirs, size)
     same = np.sqrt(ears * (1 + coherence) / 2).astype(np.float32)
     opposite = np.sqrt(ears * (1 - coherence) / 2).astype(np.float32)
-    spectra = rng.standard_normal((count, 6, 2 * frequencies.size), dtype=np.float32).view(np.complex64)  # E|·|² = 2
-    spectra *= (amplitude / np.sqrt(2)).astype(np.float32)[:, None, :]
+    spectra = rng.random((count, 6, 2 * frequencies.size), dtype=np.float32)  # uniform parts: summed over bins, Gaussian
+    spectra -= np.float32(0.5)
+    spectra = spectra.view(np.complex64)  # E|·|² = 1/6
+    spectra *= (amplitude * np.sqrt(6)).astype(np.float32)[:, None, :]
     left, right = spectra[:, 0].copy(), spectra[:, 1].copy()
     spectra[:, 0] = same * left + opposite * right
     spectra[:, 1] = same * left - opposite * right

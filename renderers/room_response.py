@@ -1,11 +1,11 @@
 """The response of a shoebox room to one static source, direct sound excluded: early image sources, then a diffuse tail.
 
 Every image source arriving before the tail's onset is rendered from its own direction through the
-renderer's HRIRs (interpolated to the image's direction) and through the exact AmbiX encoder. A renderer
-without an HRIR set (the learned `nfs`) renders the images through itself, summed per direction of a
-RENDER_DIRECTIONS-point lattice (its images then come from the nearest lattice direction, within about 20°). Its wall and air absorption per octave band
-become one minimum-phase filter; its delay (path / c) is a windowed-sinc fractional delay and its gain
-reference_distance / path, as for the direct sound.
+renderer's HRIRs (interpolated to the image's direction) and through the exact AmbiX encoder. Its wall and
+air absorption per octave band become one minimum-phase filter; its delay (path / c) is a windowed-sinc
+fractional delay and its gain reference_distance / path, as for the direct sound. A renderer without an HRIR
+set (the learned `nfs`) renders the images through itself, summed per direction of a RENDER_DIRECTIONS-point
+lattice: its images come from the nearest lattice direction (within about 20°).
 
 The tail starts at the onset: the mixing time after the direct sound (`Shoebox.mixing_time`), or later
 if a first-order reflection is still to come, so it never precedes the first reflection. Its level and
