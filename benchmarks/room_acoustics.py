@@ -7,7 +7,8 @@ IACC, spherical Voronoi weights) or with pyroomacoustics as the reference simula
 
 - rooms: an impulse through `renderers.spatialise` (hrtf renderer, MIT KEMAR) in four shoeboxes from a
   2 x 2.5 x 2.4 m bathroom to a 20 x 30 x 10 m hall, listener off-centre, source above or below ear level.
-  RT60: T30 of Schroeder's integral of W, octave bands 250 Hz-4 kHz (6th-order Butterworth) against the
+  RT60: T30 of Schroeder's integral of W (the energy of eight tails, noise seeds, summed), octave bands
+  250 Hz-4 kHz (6th-order Butterworth) against the
   room's RT60 per band, and "broadband" over 88 Hz-5.6 kHz (the 125 Hz-4 kHz octaves) against the requested
   RT60 (a white impulse's energy sits mostly above 5 kHz, where air absorption rules in large rooms); for the
   room with materials, whose RT60 differs by band on purpose, the 500 Hz-1 kHz mean its rt60 stands for.
@@ -30,14 +31,16 @@ IACC, spherical Voronoi weights) or with pyroomacoustics as the reference simula
   and the level of white noise over a one-sample sweep of distance.
 - DC of every procedural class (|mean| / RMS); near-field ITD and ILD at 90°.
 - loudness: scenes through the pipeline, binaural loudness and AmbiX loudness (BS.1770 of W heard by both
-  ears) measured with pyloudnorm, against the -20 LUFS target; W level of one scene per renderer.
-- speed: a 10 s source in the hall (RT60 2 s), static, 44.1 kHz: first call in the process and median of 5.
+  ears) measured with pyloudnorm, against the -20 LUFS target; the AmbiX file of one scene per renderer.
+- speed: a 10 s source in the hall (RT60 2 s), 44.1 kHz, static (first call in the process, median of 5) and
+  moving; a 2 s source in the living room through nfs (one torch thread).
 """
 
 from __future__ import annotations
 
 import argparse
 import json
+import os
 import statistics
 import sys
 import time
@@ -60,11 +63,11 @@ from renderers.spatialise import reverberate, spatialise
 
 RATE = 44100
 OCTAVES = (250, 500, 1000, 2000, 4000)
-IACC_REALISATIONS = 8  # tails (noise seeds) whose cross-correlations are averaged
+REALISATIONS = 8  # tails (noise seeds) whose energy decays and cross-correlations are averaged
 ROOMS = {  # name: (dimensions, rt60, materials, listener, (azimuth, elevation, distance) of the source)
     "bathroom 2 x 2.5 x 2.4 m": ((2.0, 2.5, 2.4), 0.8, None, (0.8, 1.4, 1.1), (30.0, -10.0, 0.9)),
     "living room 6 x 8 x 3 m": ((6.0, 8.0, 3.0), 0.6, None, (2.5, 3.5, 1.2), (30.0, 10.0, 2.5)),
-    "furnished room 6 x 8 x 3 m": ((6.0, 8.0, 3.0), 0.5, {"back": "plaster", "front": "glass", "right": "plaster", "left": "curtains",
+    "furnished room 6 x 8 x 3 m": ((6.0, 8.0, 3.0), 1.0, {"back": "plaster", "front": "glass", "right": "plaster", "left": "curtains",
                                                           "floor": "carpet", "ceiling": "acoustic_ceiling"}, (2.5, 3.5, 1.2), (30.0, 10.0, 2.5)),
     "hall 20 x 30 x 10 m": ((20.0, 30.0, 10.0), 2.0, None, (8.0, 12.0, 1.6), (20.0, 5.0, 8.0)),
 }
@@ -161,28 +164,39 @@ def pyroomacoustics_rir(room: Shoebox, offset: np.ndarray, reach: float) -> tupl
     return (full - direct_in_air)[lead:], direct[lead:], paths
 
 
+def t30_ensemble(responses: list[np.ndarray], centre: float | None = None) -> float:
+    """T30 of the Schroeder curve of the summed energy of several responses (octave band around `centre`, or 88 Hz-5.6 kHz)."""
+    if centre is None:
+        sos = butter(4, [88.0, 5657.0], btype="bandpass", fs=RATE, output="sos")
+        return t30(np.sqrt(sum(sosfilt(sos, x) ** 2 for x in responses)))
+    return t30(np.sqrt(sum(octave(x, centre) ** 2 for x in responses)))
+
+
 def measure_room(name: str, renderer: HrtfRenderer, with_reference: bool) -> dict:
     dimensions, rt60, materials, listener, (azimuth, elevation, distance) = ROOMS[name]
     room = Shoebox.build(dimensions, rt60, materials, listener)
     path = SourcePath.static(azimuth, elevation, distance)
     impulse = np.ones(1, np.float32)
-    wet = reverberate(impulse, RATE, path, renderer, room, np.random.default_rng(0)).astype(np.float64)
+    wets = [reverberate(impulse, RATE, path, renderer, room, np.random.default_rng(seed)).astype(np.float64) for seed in range(REALISATIONS)]
+    wet = wets[0]
     direct_w = encode(impulse, RATE, path, renderer.reference_distance)[0].astype(np.float64)
-    w = wet[2].copy()
-    w[: direct_w.size] += direct_w
+    responses = []
+    for each in wets:
+        w = each[2].copy()
+        w[: direct_w.size] += direct_w
+        responses.append(w)
     requested = room.rt60()
-    broadband = sosfilt(butter(4, [88.0, 5657.0], btype="bandpass", fs=RATE, output="sos"), w)
     result = {"requested_rt60": rt60, "rt60_per_band_requested": {c: float(requested[list(CENTRES).index(c)]) for c in OCTAVES},
-              "t30_broadband": t30(broadband), "t30_per_band": {c: t30(octave(w, c)) for c in OCTAVES}}
+              "t30_broadband": t30_ensemble(responses), "t30_per_band": {c: t30_ensemble(responses, c) for c in OCTAVES}}
     if materials is not None:  # rt60 is the 500 Hz-1 kHz mean; broadband mixes bands that differ on purpose
         result["t30_broadband"] = (result["t30_per_band"][500] + result["t30_per_band"][1000]) / 2
     result["rt60_error_broadband"] = result["t30_broadband"] / rt60 - 1
     result["rt60_error_per_band"] = {c: result["t30_per_band"][c] / result["rt60_per_band_requested"][c] - 1 for c in OCTAVES}
     arrival = distance / SPEED_OF_SOUND
     first = int(np.flatnonzero(direct_w)[0])
-    result["energy_before_direct"] = float(np.sum(wet[:, :first] ** 2))
+    result["energy_before_direct"] = float(sum(np.sum(each[:, :first] ** 2) for each in wets))
     ours = lowpass(wet[2] * distance / renderer.reference_distance)
-    decay = 10 * np.log10(np.maximum(np.cumsum(w[::-1] ** 2)[::-1] / np.sum(w**2), 1e-12))
+    decay = 10 * np.log10(np.maximum(np.cumsum(responses[0][::-1] ** 2)[::-1] / np.sum(responses[0] ** 2), 1e-12))
     result["edc_db"] = decay[:: RATE // 200].tolist()
     if with_reference:
         reference, direct, paths = pyroomacoustics_rir(room, to_cartesian(azimuth, elevation, distance), SPEED_OF_SOUND * (arrival + 0.1))
@@ -202,9 +216,7 @@ def measure_room(name: str, renderer: HrtfRenderer, with_reference: bool) -> dic
     level = np.cumsum(np.sum(wet[:2, start:] ** 2, axis=0)[::-1])[::-1]
     stop = start + int(np.argmax(level < level[0] * 1e-3))
     result["tail_seconds"] = [start / RATE, stop / RATE]
-    tails = [wet[:2, start:stop]] + [reverberate(impulse, RATE, path, renderer, room, np.random.default_rng(seed))[:2, start:stop]
-                                     for seed in range(1, IACC_REALISATIONS)]
-    result["iacc"] = {c: band_iacc(tails, c) for c in OCTAVES}
+    result["iacc"] = {c: band_iacc([each[:2, start:stop] for each in wets], c) for c in OCTAVES}
     return result
 
 
@@ -315,23 +327,45 @@ def loudness(quick: bool) -> dict:
                                "ambix_lufs": meter.integrated_loudness(np.stack([w, w], axis=1)),
                                "binaural_peak_limited": bool(report.binaural.peak_limited),
                                "ambix_peak_limited": bool(report.ambix.peak_limited), "report": report.describe()}
-    out["w_dbfs_by_renderer"] = {}
-    for name in ("hrtf", "foa") if quick else ("hrtf", "foa", "nfs"):
-        result = Cascade(generator="procedural", renderer=name, cache=False)(SCENES["example, 44.1 kHz"][0], seed=0)
-        out["w_dbfs_by_renderer"][name] = float(10 * np.log10(np.mean(result.foa[0].astype(np.float64) ** 2)))
+    files = {name: Cascade(generator="procedural", renderer=name, cache=False)(SCENES["example, 44.1 kHz"][0], seed=0).foa
+             for name in (("hrtf", "foa") if quick else ("hrtf", "foa", "nfs"))}
+    common = min(foa.shape[-1] for foa in files.values())  # a renderer's longer filters lengthen the scene, not its AmbiX
+    reference = files["hrtf"][:, :common].astype(np.float64)
+    out["w_dbfs_by_renderer"] = {name: float(10 * np.log10(np.mean(foa[0, :common].astype(np.float64) ** 2))) for name, foa in files.items()}
+    out["ambix_difference_db_by_renderer"] = {name: float(20 * np.log10(max(np.abs(foa[:, :common] - reference).max(), 1e-30) / np.abs(reference).max()))
+                                              for name, foa in files.items() if name != "hrtf"}
     return out
 
 
-def speed(renderer: HrtfRenderer) -> dict:
-    room = Shoebox.build((20.0, 30.0, 10.0), 2.0)
+def speed(renderer: HrtfRenderer, quick: bool) -> dict:
+    """Seconds to spatialise a 10 s source in the hall: static (first call in the process, median of 5), moving
+    (median of 3), and a 2 s source in the living room through nfs on one torch thread (median of 3)."""
+    hall = Shoebox.build((20.0, 30.0, 10.0), 2.0)
     mono = np.random.default_rng(4).standard_normal(10 * RATE).astype(np.float32)
-    path = SourcePath.static(30.0, 0.0, 3.0)
-    times = []
-    for _ in range(6):
-        began = time.perf_counter()
-        spatialise(mono, RATE, path, renderer, room, seed=0)
-        times.append(time.perf_counter() - began)
-    return {"first_call_s": times[0], "median_of_5_s": statistics.median(times[1:])}
+
+    def timed(work, repeats: int) -> list[float]:
+        times = []
+        for _ in range(repeats):
+            began = time.perf_counter()
+            work()
+            times.append(time.perf_counter() - began)
+        return times
+
+    static = timed(lambda: spatialise(mono, RATE, SourcePath.static(30.0, 0.0, 3.0), renderer, hall, seed=0), 6)
+    moving = SourcePath.from_keys([0.0, 10.0], [90.0, -90.0], [0.0, 0.0], [3.0, 3.0])
+    out = {"first_call_s": static[0], "median_of_5_s": statistics.median(static[1:]),
+           "moving_median_of_3_s": statistics.median(timed(lambda: spatialise(mono, RATE, moving, renderer, hall, seed=0), 3))}
+    if not quick:
+        import torch
+
+        from renderers.nfs import NfsRenderer
+
+        torch.set_num_threads(1)
+        nfs, living = NfsRenderer(), Shoebox.build((6.0, 8.0, 3.0), 0.6)
+        short = mono[: 2 * RATE]
+        out["nfs_living_room_2s_median_of_3_s"] = statistics.median(
+            timed(lambda: spatialise(short, RATE, SourcePath.static(30.0, 0.0, 2.0), nfs, living, seed=0), 3))
+    return out
 
 
 def plot(result: dict, path: Path) -> None:
@@ -390,8 +424,8 @@ def run(quick: bool = False) -> dict:
     except ImportError:
         print("pyroomacoustics is not installed (pip install -e \".[bench]\"): early energy is not compared", file=sys.stderr)
         with_reference = False
-    result: dict = {"machine": machine(), "sample_rate": RATE}
-    result["speed"] = speed(renderer)
+    result: dict = {"machine": machine(), "sample_rate": RATE, "load_average_before": os.getloadavg()[0]}
+    result["speed"] = speed(renderer, quick)
     result["rooms"] = {name: measure_room(name, renderer, with_reference) for name in ROOMS}
     result["diffuse_iacc"] = diffuse_iacc(renderer)
     result["causality"] = causality(renderer)
@@ -400,11 +434,13 @@ def run(quick: bool = False) -> dict:
     result["dc"] = generated_dc()
     result["near_field"] = near_field(renderer)
     result["loudness"] = loudness(quick)
+    result["load_average_after"] = os.getloadavg()[0]
     return result
 
 
 def report(result: dict) -> None:
-    print(result["machine"])
+    print(f"{result['machine']}; load average {result['load_average_before']:.1f} before, {result['load_average_after']:.1f} after "
+          "(others' work on a shared machine slows the timings)")
     print(f"\n{'room':<28}{'T30 bb':>8}{'err':>7}  per band 250-4k error %        early max dB  IACC - diffuse (250-4k)")
     for name, room in result["rooms"].items():
         bands = " ".join(f"{100 * room['rt60_error_per_band'][c]:+5.1f}" for c in OCTAVES)
@@ -428,9 +464,12 @@ def report(result: dict) -> None:
     for name, scene in result["loudness"]["scenes"].items():
         print(f"{name:<22} binaural {scene['binaural_lufs']:6.2f} LUFS{' (peak-limited)' if scene['binaural_peak_limited'] else ''}, "
               f"AmbiX {scene['ambix_lufs']:6.2f} LUFS{' (peak-limited)' if scene['ambix_peak_limited'] else ''}")
-    print("W level by renderer (dBFS):", {k: round(v, 2) for k, v in result["loudness"]["w_dbfs_by_renderer"].items()})
-    print(f"speed, 10 s source in the hall (RT60 2 s), static: first call {result['speed']['first_call_s']:.2f} s, "
-          f"median {result['speed']['median_of_5_s']:.2f} s")
+    print("W level by renderer (dBFS):", {k: round(v, 2) for k, v in result["loudness"]["w_dbfs_by_renderer"].items()},
+          "largest AmbiX difference from hrtf's (dB re peak):", {k: round(v, 1) for k, v in result["loudness"]["ambix_difference_db_by_renderer"].items()})
+    timing = result["speed"]
+    print(f"speed, 10 s source in the hall (RT60 2 s): static first call {timing['first_call_s']:.2f} s, median "
+          f"{timing['median_of_5_s']:.2f} s; moving {timing['moving_median_of_3_s']:.2f} s; nfs, 2 s in the living room: "
+          f"{timing.get('nfs_living_room_2s_median_of_3_s', float('nan')):.2f} s")
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -5,11 +5,14 @@ Coordinates are metres from the room's back right floor corner: x front, y left,
 order of `cascade.materials.SURFACES` (back, front, right, left, floor, ceiling). Absorption coefficients
 are random-incidence energy coefficients per band of `renderers.bands.CENTRES`.
 
-Reverberation time per band follows Eyring's formula with air absorption,
-RT60 = 0.161 V / (−S ln(1 − ᾱ) + 4 m V), the decay of an image-source model's energy in a room whose
-surfaces absorb ᾱ on average. A room given by its RT60 alone absorbs the same at every wall and is
-made to reach that RT60 in every band, the walls absorbing less where the air absorbs more (in the top
-bands of large rooms the air alone may decay faster, and then the RT60 there is what the air allows).
+Reverberation time per band follows Fitzroy's formula with air absorption: Eyring's
+RT60 = 0.161 V / (−S ln(1 − ᾱ_k) + 4 m V) for each pair k of opposite surfaces (ᾱ_k their mean
+absorption), averaged with weights S_k / S. In a room whose absorption sits on a few surfaces (a carpeted
+floor and an acoustic ceiling between bare walls) sound travelling between the bare walls lasts longer,
+as it does in the image-source model; where every surface absorbs alike it is Eyring's formula. A room
+given by its RT60 alone absorbs the same at every surface and is made to reach that RT60 in every band, the
+walls absorbing less where the air absorbs more (in the top bands of large rooms the air alone may decay
+faster, and then the RT60 there is what the air allows).
 """
 
 from __future__ import annotations
@@ -97,9 +100,12 @@ class Shoebox:
         return float(self.areas.sum())
 
     def rt60(self) -> np.ndarray:
-        """Reverberation time (s) per band: Eyring with air absorption."""
-        mean = self.areas @ self.absorption / self.surface
-        return SABINE * self.volume / (-self.surface * np.log1p(-mean) + 4 * AIR * self.volume)
+        """Reverberation time (s) per band: Fitzroy's formula with air absorption (Eyring's for each pair of opposite
+        surfaces, averaged with the pair's share of the surface); Eyring's where every surface absorbs alike."""
+        pairs = self.areas.reshape(3, 2).sum(axis=1)
+        mean = (self.areas[:, None] * self.absorption).reshape(3, 2, -1).sum(axis=1) / pairs[:, None]
+        per_axis = SABINE * self.volume / (-self.surface * np.log1p(-mean) + 4 * AIR * self.volume)
+        return pairs @ per_axis / self.surface
 
     def reflection(self) -> np.ndarray:
         """(6, bands) pressure reflection coefficient √(1 − α) of each surface."""

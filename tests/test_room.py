@@ -6,7 +6,7 @@ import pytest
 from cascade.materials import MATERIALS
 from renderers import RendererError
 from renderers.bands import CENTRES
-from renderers.room import WALL_MARGIN, Shoebox, air_attenuation
+from renderers.room import MAX_ABSORPTION, WALL_MARGIN, Shoebox, air_attenuation
 
 ROOM = (6.0, 8.0, 3.0)
 
@@ -37,12 +37,27 @@ def test_in_a_large_hall_the_air_shortens_the_top_octaves():
     assert room.rt60()[-1] < 1.0 and np.all(room.absorption[:, -1] == pytest.approx(0.01))
 
 
+def test_uneven_absorption_follows_fitzroy():
+    # Fitzroy (1959): RT60 = Σ_k (S_k / S) · 0.161 V / (-S ln(1 - a_k) + 4 m V) over the three pairs of opposite surfaces
+    room = Shoebox.build(ROOM, 0.5, {"back": "brick", "front": "brick", "right": "brick", "left": "brick", "floor": "carpet",
+                                     "ceiling": "acoustic_ceiling"})
+    volume = 6 * 8 * 3
+    pairs = {"x": (8 * 3, room.absorption[0]), "y": (6 * 3, room.absorption[2]),
+             "z": (6 * 8, (room.absorption[4] + room.absorption[5]) / 2)}
+    surface = 2 * sum(area for area, _ in pairs.values())
+    expected = sum(2 * area / surface * eyring(volume, surface, a, air_attenuation(CENTRES)) for area, a in pairs.values())
+    assert room.rt60() == pytest.approx(expected, rel=1e-9)
+    assert room.rt60()[2] > eyring(volume, surface, room.areas @ room.absorption[:, 2] / surface, air_attenuation(CENTRES))[2]
+
+
 def test_materials_keep_their_shape_and_meet_the_mid_frequency_rt60():
     materials = {"back": "plaster", "front": "glass", "right": "plaster", "left": "curtains", "floor": "carpet", "ceiling": "plasterboard"}
     room = Shoebox.build(ROOM, 0.5, materials)
     assert room.rt60()[2:4].mean() == pytest.approx(0.5, rel=1e-3)
-    carpet = np.array(MATERIALS["carpet"])
-    assert room.absorption[4, :6] / room.absorption[4, 0] == pytest.approx(carpet / carpet[0], rel=1e-6)
+    carpet, plaster = np.array(MATERIALS["carpet"]), np.array(MATERIALS["plaster"])
+    assert room.absorption[0, :6] / room.absorption[0, 0] == pytest.approx(plaster / plaster[0], rel=1e-6)
+    below = room.absorption[4, :6] < MAX_ABSORPTION  # scaled up, the carpet's top bands stop at 0.99
+    assert room.absorption[4, :6][below] / room.absorption[4, 0] == pytest.approx(carpet[below] / carpet[0], rel=1e-6)
     assert room.rt60()[0] > room.rt60()[4]  # a carpeted, curtained room rings longer in the bass
 
 
