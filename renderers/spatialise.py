@@ -3,9 +3,9 @@
 Numbers and arrays in, arrays out: a renderer, a path and an optional shoebox room, never a scene.
 
 The direct sound is the renderer's (moving sources with Doppler). A room adds its response
-(`renderers.room_response`): for a static source one early response and one tail, each applied by one
-convolution. For a moving source the room responds from points along the path, at most
-POINT_METRES apart (and at most MAX_POINT_SECONDS apart in time); the input is split by triangular
+(`renderers.room_response`): for a static source early response and tail in one kernel, applied by one
+convolution. For a moving source the room responds from points along the path POINT_METRES apart
+(between MIN_POINT_SECONDS and MAX_POINT_SECONDS apart in time, MAX_POINTS at most); the input is split by triangular
 crossfades centred on those points, each piece goes through the early response of its point, and every
 piece, delayed to its point's tail onset and scaled to its level, feeds one tail: reflections follow
 the source in steps without Doppler, the direct sound follows it exactly.
