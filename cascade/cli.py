@@ -33,6 +33,7 @@ BENCHMARKS = {
     "renderers": "benchmarks.renderer_fidelity",
     "renderer-speed": "benchmarks.renderer_speed",
     "generators": "benchmarks.generator_speed",
+    "rooms": "benchmarks.room_acoustics",
 }
 
 

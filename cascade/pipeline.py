@@ -38,6 +38,7 @@ from planners import Planner
 from renderers import Renderer
 from renderers.ambience import diffuse_bed
 from renderers.path import SourcePath
+from renderers.room import Shoebox
 from renderers.spatialise import spatialise
 
 AUTO = "auto"
@@ -301,8 +302,10 @@ class Cascade:
         settings = scene.render
         assert settings is not None
         renderer = self.renderer(settings.renderer, settings.hrtf, settings.hrtf_eq)
-        shoebox = (scene.room.dimensions, scene.room.rt60) if scene.room is not None else None
-        context = json.dumps([settings.renderer, settings.hrtf, settings.hrtf_eq, scene.sample_rate, shoebox])
+        room = scene.room
+        shoebox = (Shoebox.build(room.dimensions, room.rt60, room.surface_materials(), room.listener_position())
+                   if room is not None else None)
+        context = json.dumps([settings.renderer, settings.hrtf, settings.hrtf_eq, scene.sample_rate, room.model_dump() if room else None])
 
         def one(event: SoundEvent) -> Stem:
             clip = clips[event.id]

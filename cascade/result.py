@@ -97,10 +97,10 @@ class RenderResult:
         return write_audio(path, self.audio(format), self.sample_rate, bit_depth)
 
     def stem_audio(self, stem: Stem) -> tuple[np.ndarray, np.ndarray]:
-        """One event's binaural and AmbiX at its start, scene length, with the mix gain applied."""
-        gain = 10.0 ** ((self.mix_report.gain_db if self.mix_report else 0.0) / 20.0)
+        """One event's binaural and AmbiX at its start, scene length, with the mix gain of each output applied."""
+        gains = (self.mix_report.binaural.gain_db, self.mix_report.ambix.gain_db) if self.mix_report else (0.0, 0.0)
         binaural, foa = place([stem], self.sample_rate, self.binaural.shape[-1])
-        return gain * binaural, gain * foa
+        return 10.0 ** (gains[0] / 20.0) * binaural, 10.0 ** (gains[1] / 20.0) * foa
 
     def save_all(self, path: str | Path, stems: bool = False, fuma: bool = False, bit_depth: str | None = None) -> list[Path]:
         """Write every file of `output_paths` as one set: all are written to temporaries first and renamed only when
