@@ -122,7 +122,10 @@ def _view_radius(scene: Scene, tracks: dict[str, tuple[np.ndarray, np.ndarray]])
         if distance > FAR_FACTOR * max(shown, 1.0) or distance > FAR_FACTOR**2 * max(reach[0], 1.0):
             break
         shown = distance
-    room = 0.5 * max(scene.room.dimensions[:2]) * 1.1 if scene.room else 0.0
+    room = 0.0
+    if scene.room is not None:  # the farthest wall from the listener, who may stand off centre
+        (front, left, _), (behind, right, _) = scene.room.dimensions, scene.room.listener_position()
+        room = 1.1 * max(behind, front - behind, right, left - right)
     return max(MIN_VIEW, room, VIEW_MARGIN * shown)
 
 
@@ -182,8 +185,9 @@ def _draw_frame(ax: Axes, scene: Scene, radius: float) -> None:
     """Room outline, range rings, direction labels and the listener's head."""
     if scene.room is not None:
         front, left, height = scene.room.dimensions
-        ax.add_patch(Rectangle((-left / 2, -front / 2), left, front, facecolor="0.94", edgecolor="0.45", lw=1.2, gid="room", zorder=0))
-        ax.text(left / 2, front / 2, f"room {front:g} × {left:g} × {height:g} m, RT60 {scene.room.rt60:g} s ", va="top", ha="right",
+        behind, right, _ = scene.room.listener_position()  # metres from the back right floor corner to the listener
+        ax.add_patch(Rectangle((-(left - right), -behind), left, front, facecolor="0.94", edgecolor="0.45", lw=1.2, gid="room", zorder=0))
+        ax.text(right, front - behind, f"room {front:g} × {left:g} × {height:g} m, RT60 {scene.room.rt60:g} s ", va="top", ha="right",
                 fontsize=8, color="0.3", clip_on=True)
     rings = [r for r in RINGS if radius / 8 <= r <= radius * 0.95]
     for ring in rings:
