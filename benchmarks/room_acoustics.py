@@ -45,6 +45,7 @@ import statistics
 import sys
 import time
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 from scipy.signal import butter, sosfilt, sosfiltfilt, sosfreqz
@@ -97,13 +98,15 @@ def t30(signal: np.ndarray, rate: int = RATE) -> float:
 def band_iacc(pairs: list[np.ndarray], centre: float, rate: int = RATE) -> float:
     """IACC in an octave band: peak within ±1 ms of the cross-correlation summed over binaural `pairs` (2, n) (realisations
     of the same tail, so that the peak of a short decaying noise is not biased upwards), over their summed energies."""
-    cross, energies = 0.0, np.zeros(2)
+    cross: np.ndarray | float = 0.0
+    energies = np.zeros(2)
     for pair in pairs:
         left, right = octave(pair, centre, rate)
         size = 1 << int(np.ceil(np.log2(2 * left.size)))
         cross = cross + np.fft.irfft(np.fft.rfft(left, size) * np.conj(np.fft.rfft(right, size)), size)
         energies += [np.sum(left**2), np.sum(right**2)]
     lags = int(1e-3 * rate)
+    cross = np.asarray(cross)
     return float(np.abs(np.concatenate([cross[-lags:], cross[: lags + 1]])).max() / np.sqrt(np.prod(energies)))
 
 
@@ -186,7 +189,7 @@ def measure_room(name: str, renderer: HrtfRenderer, with_reference: bool) -> dic
         w[: direct_w.size] += direct_w
         responses.append(w)
     requested = room.rt60()
-    result = {"requested_rt60": rt60, "rt60_per_band_requested": {c: float(requested[list(CENTRES).index(c)]) for c in OCTAVES},
+    result: dict[str, Any] = {"requested_rt60": rt60, "rt60_per_band_requested": {c: float(requested[list(CENTRES).index(c)]) for c in OCTAVES},
               "t30_broadband": t30_ensemble(responses), "t30_per_band": {c: t30_ensemble(responses, c) for c in OCTAVES}}
     if materials is not None:  # rt60 is the 500 Hz-1 kHz mean; broadband mixes bands that differ on purpose
         result["t30_broadband"] = (result["t30_per_band"][500] + result["t30_per_band"][1000]) / 2
@@ -323,6 +326,7 @@ def loudness(quick: bool) -> dict:
         meter = pyloudnorm.Meter(rate)
         w = result.foa[0].astype(np.float64)
         report = result.mix_report
+        assert report is not None
         out["scenes"][name] = {"binaural_lufs": meter.integrated_loudness(result.binaural.T.astype(np.float64)),
                                "ambix_lufs": meter.integrated_loudness(np.stack([w, w], axis=1)),
                                "binaural_peak_limited": bool(report.binaural.peak_limited),

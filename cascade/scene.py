@@ -167,7 +167,8 @@ class Room(_Model):
 
     def listener_position(self) -> tuple[float, float, float]:
         """The listener's head centre (m from the back right floor corner): `listener`, or the room's centre."""
-        return self.listener if self.listener is not None else tuple(size / 2 for size in self.dimensions)
+        x, y, z = self.dimensions
+        return self.listener if self.listener is not None else (x / 2, y / 2, z / 2)
 
     def surface_materials(self) -> dict[str, str] | None:
         """Material name per surface (`cascade.materials.SURFACES`), or None for uniform absorption."""

@@ -112,7 +112,7 @@ class FoaBinauralRenderer(Renderer):
     name = "foa"
 
     def __init__(self, sofa: str | Path | None = None, equalisation: str = "diffuse") -> None:
-        self.hrirs = load_hrirs(sofa, equalisation)
+        self.hrirs: HrirSet = load_hrirs(sofa, equalisation)
         self.reference_distance = self.hrirs.distance
 
     def render(self, mono: np.ndarray, sample_rate: int, path: SourcePath) -> np.ndarray:
