@@ -120,10 +120,12 @@ def settle_config(root: Path, config: DatasetConfig | None, seed: int | None) ->
 
 
 def _write_config(root: Path, config: DatasetConfig) -> None:
-    if not (root / "config.json").exists():
+    """config.json and classes.json (class index, name, prompts, backend), where missing."""
+    if not (root / "classes.json").exists():
         classes = [{"index": k, "name": name, "prompts": config.sounds.prompts_of(name), "backend": config.sounds.backend_of(name)}
                    for k, name in enumerate(config.sounds.classes)]
         write_text(root / "classes.json", json.dumps(classes, indent=1) + "\n")
+    if not (root / "config.json").exists():
         write_text(root / "config.json", config.to_json())
 
 

@@ -268,13 +268,11 @@ def load_config(path: str | Path) -> DatasetConfig:
     """Read a .json, .yaml or .yml config file; DatasetError (one line) when it cannot be read or is invalid."""
     path = Path(path)
     try:
-        raw = path.read_bytes()[: MAX_CONFIG_BYTES + 1]
+        if path.stat().st_size > MAX_CONFIG_BYTES:
+            raise DatasetError(f"config {path} is larger than {MAX_CONFIG_BYTES >> 20} MiB")
+        text = path.read_text(encoding="utf-8-sig")
     except OSError as err:
         raise DatasetError(f"cannot read config {path}: {err.strerror or err}") from None
-    if len(raw) > MAX_CONFIG_BYTES:
-        raise DatasetError(f"config {path} is larger than {MAX_CONFIG_BYTES >> 20} MiB")
-    try:
-        text = raw.decode("utf-8-sig")
     except UnicodeDecodeError as err:
         raise DatasetError(f"config {path} is not UTF-8 text (byte {err.start})") from None
     if path.suffix.lower() in (".yaml", ".yml"):

@@ -21,7 +21,7 @@ from cascade.seeds import MAX_SEED
 from cascade.taxonomy import BY_NAME
 
 MAX_ARC_STEP = 45.0  # degrees between keyframes of a moving source (the renderer takes the shorter arc between keys)
-ARC_CHECKS = 8  # directions per keyframe step checked against the walls
+ARC_CHECKS = 32  # directions per keyframe step checked against the walls
 
 
 def item_rng(seed: int, index: int) -> np.random.Generator:
@@ -29,9 +29,10 @@ def item_rng(seed: int, index: int) -> np.random.Generator:
     return np.random.default_rng(np.random.SeedSequence([int(seed), int(index)]))
 
 
-def wall_distance(dimensions: tuple[float, float, float], azimuth: np.ndarray, elevation: np.ndarray) -> np.ndarray:
-    """Metres from the centre of a shoebox (x front, y left, z up) to its walls along each direction (degrees)."""
-    half = np.asarray(dimensions, dtype=np.float64) / 2
+def wall_distance(dimensions: tuple[float, float, float], azimuth: np.ndarray, elevation: np.ndarray, clearance: float = 0.0) -> np.ndarray:
+    """Metres from the centre of a shoebox (x front, y left, z up) along each direction (degrees) to the first point
+    `clearance` metres from a wall."""
+    half = np.asarray(dimensions, dtype=np.float64) / 2 - clearance
     directions = np.abs(unit_vectors(azimuth, elevation))
     with np.errstate(divide="ignore"):
         return np.min(np.where(directions > 1e-12, half / np.maximum(directions, 1e-300), np.inf), axis=-1)
@@ -77,8 +78,8 @@ def _event(rng: np.random.Generator, config: DatasetConfig, room: Room | None) -
     cap = config.distance.max
     if room is not None:
         sweep = azimuth + np.linspace(0.0, arc, steps * ARC_CHECKS + 1)
-        cap = min(cap, float(np.min(wall_distance(room.dimensions, sweep, np.full_like(sweep, elevation)))) - WALL_CLEARANCE)
-    distance = round(float(rng.uniform(config.distance.min, max(config.distance.min, cap))), 3)
+        cap = min(cap, float(np.min(wall_distance(room.dimensions, sweep, np.full_like(sweep, elevation), WALL_CLEARANCE))))
+    distance = math.floor(float(rng.uniform(config.distance.min, max(config.distance.min, cap))) * 1000) / 1000
     azimuth, elevation = round(float(wrap_azimuth(azimuth)), 2), round(elevation, 2)
     seconds = duration * LABEL_FRAME
     trajectory = None
