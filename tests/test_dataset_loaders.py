@@ -59,6 +59,7 @@ def test_torch_dataset_yields_audio_captions_and_labels(folder):
                                                            event["distance"], event["end_azimuth"], event["end_elevation"],
                                                            event["end_distance"], event["gain_db"]])
     assert example["class_indices"].tolist() == records[2]["class_indices"]
+    assert [data.classes[i] for i in example["class_indices"]] == [e["class"] for e in records[2]["events"]]
     assert example["room"].tolist() == pytest.approx([*records[2]["room_dimensions"], records[2]["rt60"]])
 
 

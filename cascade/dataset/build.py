@@ -19,10 +19,11 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 from tqdm import tqdm
 
 from cascade.dataset.config import DatasetConfig, parse_config
-from cascade.dataset.engines import ENGINES, available_cpus, run_local, run_ray
+from cascade.dataset.engines import ENGINES, open_engine
 from cascade.dataset.item import FOLDERS, RECORD_FOLDER, ItemFiles, record_path
 from cascade.dataset.summary import Summary
 from cascade.errors import DatasetError, OutputError
@@ -138,12 +139,12 @@ def _remove_temporaries(root: Path) -> None:
                     path.unlink(missing_ok=True)
 
 
-def finished_indices(root: Path) -> list[int]:
-    """Indices of the items whose record exists, sorted."""
+def finished_indices(root: Path) -> np.ndarray:
+    """Indices of the items whose record exists, sorted (int64)."""
     folder = root / RECORD_FOLDER
     if not folder.is_dir():
-        return []
-    return sorted(int(m.group(1)) for entry in os.scandir(folder) if (m := _RECORD.match(entry.name)))
+        return np.zeros(0, dtype=np.int64)
+    return np.sort(np.fromiter((int(m.group(1)) for entry in os.scandir(folder) if (m := _RECORD.match(entry.name))), dtype=np.int64))
 
 
 def write_item(root: Path, item: ItemFiles) -> None:
@@ -163,7 +164,7 @@ def rebuild_manifest(root: Path, config: DatasetConfig) -> Summary:
     summary = Summary(config)
     try:
         with atomic_path(root / MANIFEST) as tmp, open(tmp, "w", encoding="utf-8") as out:
-            for index in finished_indices(root):
+            for index in map(int, finished_indices(root)):
                 path = record_path(root, index)
                 line = path.read_text(encoding="utf-8")
                 try:
@@ -195,7 +196,7 @@ def build(root: str | Path, n: int, config: DatasetConfig | None = None, *, seed
 
     `config` None continues the folder's config (the default config for a new folder); `seed` replaces the
     config's seed. `engine` 'local' runs `workers` processes (default: the CPUs this process may use; 1 runs in
-    this process); 'ray' runs Ray tasks (see `engines.run_ray`). Raises DatasetError / OutputError (one line);
+    this process); 'ray' runs Ray tasks (see `engines.RayEngine`). Raises DatasetError / OutputError (one line);
     on any error or interrupt the finished items stay, with a manifest listing them when it can still be written.
     """
     _check_request(n, engine, workers, ray_address)
@@ -205,36 +206,40 @@ def build(root: str | Path, n: int, config: DatasetConfig | None = None, *, seed
         config = settle_config(root, config, seed)
         _write_config(root, config)
         _remove_temporaries(root)
-        done = set(finished_indices(root))
-        todo = [i for i in range(n) if i not in done]
+        finished = finished_indices(root)
+        missing = np.ones(n, dtype=bool)
+        missing[finished[finished < n]] = False
+        todo = np.flatnonzero(missing)
         began = time.perf_counter()
         built = 0
-        if engine == "local":
-            items = run_local(config, todo, workers or available_cpus())
-        else:
-            items = run_ray(config, todo, workers, ray_address, retries)
-        bar = tqdm(total=len(todo), desc="items", unit="item", disable=not progress or not todo, smoothing=0.05)
-        try:
-            for item in items:
-                write_item(root, item)
-                built += 1
-                bar.update()
-        except OutputError as err:
-            _stop(bar, items, root, config)
-            raise OutputError(f"{err}; the finished items are kept: free space (or fix the folder) and rerun the same command "
-                              "to continue") from None
-        except BaseException:
-            _stop(bar, items, root, config)
-            raise
-        bar.close()
+        if todo.size:
+            engine_ = open_engine(engine, config, workers, ray_address, retries)
+            bar = tqdm(total=todo.size, desc="items", unit="item", disable=not progress, smoothing=0.05)
+            try:
+                items = engine_.items(map(int, todo))
+                try:
+                    for item in items:
+                        write_item(root, item)
+                        built += 1
+                        bar.update()
+                finally:
+                    items.close()  # type: ignore[attr-defined]
+            except OutputError as err:
+                _salvage(root, config)
+                raise OutputError(f"{err}; the finished items are kept: free space (or fix the folder) and rerun the same command "
+                                  "to continue") from None
+            except BaseException:
+                _salvage(root, config)
+                raise
+            finally:
+                bar.close()
+                engine_.close()
         seconds = time.perf_counter() - began
         summary = rebuild_manifest(root, config)
-    return BuildReport(root, built, len(done), summary.items, seconds, summary)
+    return BuildReport(root, built, int(finished.size), summary.items, seconds, summary)
 
 
-def _stop(bar: tqdm, items: Iterator[ItemFiles], root: Path, config: DatasetConfig) -> None:
-    """After a failed build: stop the engine and list the finished items in the manifest if the disk still takes it."""
-    bar.close()
-    items.close()  # type: ignore[attr-defined]
+def _salvage(root: Path, config: DatasetConfig) -> None:
+    """After a failed build: list the finished items in the manifest if the disk still takes it."""
     with suppress(OutputError, DatasetError):
         rebuild_manifest(root, config)

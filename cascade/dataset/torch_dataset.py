@@ -42,7 +42,8 @@ class SpatialAudioDataset(Dataset):
       end-to-end model's condition: {"prompt", "class_index", "azimuth", "elevation", "distance", "start",
       "duration", "length", "room"} (floats; "room" a tensor as above)
 
-    `collate` batches these dicts (audio stacked, so items must have one length; text and events as lists).
+    `classes` lists the class names by index (the folder's classes.json). `collate` batches these dicts (audio
+    stacked, so items must have one length; text and events as lists).
     """
 
     def __init__(self, root: str | Path, kind: Literal["foa", "binaural"] = "foa", sample_rate: int | None = None,
@@ -64,6 +65,8 @@ class SpatialAudioDataset(Dataset):
                     offsets.append(position)
                 position += len(line)
         self.offsets = np.asarray(offsets, dtype=np.int64)
+        classes = self.root / "classes.json"
+        self.classes = [c["name"] for c in json.loads(classes.read_text(encoding="utf-8"))] if classes.is_file() else []
 
     def __len__(self) -> int:
         return int(self.offsets.size)
