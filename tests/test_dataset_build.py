@@ -167,6 +167,13 @@ def test_bad_command_lines_are_one_line_and_exit_2(tmp_path, capsys, arguments, 
         assert word in error
 
 
+def test_an_unwritable_folder_is_one_line_and_exit_2(tmp_path, capsys):
+    (tmp_path / "file").write_text("x")
+    assert main(["dataset", "build", str(tmp_path / "file" / "out"), "--n", "1"]) == 2
+    error = capsys.readouterr().err.strip()
+    assert error.count("\n") == 0 and "cannot create dataset folder" in error
+
+
 def test_a_killed_build_leaves_only_whole_items_and_a_rerun_finishes(tmp_path):
     root = tmp_path / "killed"
     (tmp_path / "small.json").write_text(json.dumps(SMALL))

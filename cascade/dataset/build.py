@@ -54,7 +54,7 @@ class BuildReport:
 def _difference(old: Any, new: Any, where: str = "") -> str | None:
     """The first field where two config dumps differ, as 'field is X there, Y here'."""
     if isinstance(old, dict) and isinstance(new, dict):
-        for key in old.keys() | new.keys():
+        for key in sorted(old.keys() | new.keys()):
             found = _difference(old.get(key), new.get(key), f"{where}.{key}" if where else key)
             if found:
                 return found
