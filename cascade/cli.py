@@ -160,7 +160,7 @@ def _build_parser() -> argparse.ArgumentParser:
     dataset_verbs = dataset.add_subparsers(dest="dataset_verb", required=True, metavar="ACTION", parser_class=_Parser)
     build = dataset_verbs.add_parser("build", help="make items 0..N-1 in OUT (finished ones are kept)",
                                      description="Make items 0..N-1 of a dataset in OUT; rerunning skips finished items, a larger --n grows it.")
-    build.add_argument("out", type=Path, help="dataset folder (made if missing)")
+    build.add_argument("out", type=Path, metavar="OUT", help="dataset folder (made if missing)")
     build.add_argument("--n", type=_count, required=True, help="number of items")
     build.add_argument("--seed", type=_seed, help="dataset seed (default: the config's, 0)")
     build.add_argument("--config", type=Path, metavar="FILE", help="distribution to draw from, JSON or YAML (default: the folder's, "
