@@ -1,7 +1,7 @@
 """Dataset builder speed and memory: items per second in one pinned process, Ray's speed-up with 2 workers, and the
 driver's peak memory at two dataset sizes.
 
-    python -m benchmarks.dataset_speed [--items 80] [--sample-rate 24000] [--ray] [--memory 200 2000]
+    python -m benchmarks.dataset_speed [--items 80] [--sample-rate 24000] [--variants] [--ray] [--memory 200 2000]
         [--memory-engines local ray] [--summary-png PATH] [--json PATH]
 
 Default config (procedural clips and espeak-ng speech, HRTF, 4 s items, 1-3 events, half in rooms). "1 process"
@@ -29,7 +29,7 @@ from contextlib import contextmanager
 from pathlib import Path
 
 from benchmarks.timing import machine
-from cascade.dataset import DatasetConfig, build
+from cascade.dataset import DatasetConfig, build, parse_config
 from cascade.dataset.build import write_item
 from cascade.dataset.engines import available_cpus
 from cascade.dataset.item import ItemRenderer
@@ -78,6 +78,26 @@ def breakdown(config: DatasetConfig, items: int, folder: Path) -> dict:
             for part, seconds in {**item.seconds, "write": time.perf_counter() - began}.items():
                 parts[part] = parts.get(part, 0.0) + 1e3 * seconds / items
     return parts
+
+
+VARIANTS = {"default": {}, "no rooms": {"rooms": {"anechoic": 1.0}}, "no moving sources": {"motion": {"fraction": 0.0}},
+            "neither": {"rooms": {"anechoic": 1.0}, "motion": {"fraction": 0.0}}, "all in rooms": {"rooms": {"anechoic": 0.0}},
+            "44.1 kHz": {"sample_rate": 44100}}
+
+
+def variants(items: int) -> dict:
+    """CPU milliseconds per item (one pinned process) of the default config and of variants without rooms, without
+    moving sources, with every item in a room, and at 44.1 kHz: which part of the distribution costs what."""
+    costs = {}
+    with _pinned():
+        for name, overrides in VARIANTS.items():
+            renderer = ItemRenderer(parse_config(overrides))
+            renderer(99_999)  # warm-up
+            began = time.process_time()
+            for index in range(items):
+                renderer(index)
+            costs[name] = 1e3 * (time.process_time() - began) / items
+    return costs
 
 
 def ray_rate(config: DatasetConfig, items: int, folder: Path, workers: int = 2) -> dict:
@@ -131,6 +151,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--items", type=int, default=80, help="items timed after the warm-up")
     parser.add_argument("--sample-rate", type=int, default=DatasetConfig().sample_rate, help="Hz (default: the default config's)")
     parser.add_argument("--ray", action="store_true", help="also measure Ray with 2 workers (needs the ray extra)")
+    parser.add_argument("--variants", action="store_true", help="also the CPU cost per item without rooms, without moving sources, ...")
     parser.add_argument("--memory", type=int, nargs="*", metavar="N", help="peak driver memory building these sizes, e.g. 200 2000")
     parser.add_argument("--memory-engines", nargs="+", default=["local"], choices=["local", "ray"])
     parser.add_argument("--summary-png", type=Path, help="keep the summary.png of the largest memory build here")
@@ -145,6 +166,9 @@ def main(argv: list[str] | None = None) -> int:
               f"CPU-second ({local['items']} items; {local['load_before']} before, {local['load_after']} after)")
         parts = figures["ms_per_item"] = breakdown(config, min(args.items, 30), Path(scratch) / "parts")
         print("  ms per item: " + ", ".join(f"{k} {v:.1f}" for k, v in parts.items()))
+        if args.variants:
+            costs = figures["cpu_ms_per_item"] = variants(min(args.items, 25))
+            print("  CPU ms per item: " + ", ".join(f"{k} {v:.0f}" for k, v in costs.items()) + f" ({_load()})")
         if args.ray:
             remote = figures["ray"] = ray_rate(config, args.items, Path(scratch) / "ray")
             remote["speedup"] = remote["items_per_s"] / local["items_per_s"]
