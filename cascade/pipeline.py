@@ -165,6 +165,7 @@ class Cascade:
         result = self._mix(resolved, stems, notes)
         timings["mix"] = time.perf_counter() - began
         result.timings = timings
+        result.clips = clips
         return result
 
     def load(self, source: Scene | dict | str | Path) -> Scene:
