@@ -16,6 +16,7 @@ from pathlib import Path
 
 import numpy as np
 
+from cascade import limits
 from cascade.audio import audio_fault
 from cascade.errors import OptionError, OutputError
 from cascade.files import atomic_path
@@ -43,15 +44,7 @@ def clip_key(backend: str, prompt: str, duration: float, seed: int) -> str:
 
 def size_limit(gigabytes: float | None = None) -> int:
     """Bytes the clip cache may hold: `gigabytes`, else $CASCADE_CACHE_MAX_GB, else DEFAULT_LIMIT_GB."""
-    if gigabytes is None:
-        raw = os.environ.get(LIMIT_VARIABLE)
-        try:
-            gigabytes = float(raw) if raw else DEFAULT_LIMIT_GB
-        except ValueError:
-            raise OptionError(f"{LIMIT_VARIABLE} must be a number of gigabytes, got {raw!r}") from None
-    if not gigabytes >= 0:
-        raise OptionError(f"the clip cache's size limit must be a number of gigabytes >= 0, got {gigabytes!r}")
-    return int(gigabytes * 2**30)
+    return limits.gigabytes(gigabytes, LIMIT_VARIABLE, DEFAULT_LIMIT_GB, "the clip cache's size limit", OptionError)
 
 
 @dataclass(frozen=True)
