@@ -386,7 +386,7 @@ def test_a_fault_while_writing_leaves_the_earlier_set_and_no_temporary(tmp_path,
         assert process.poll() is None, process.stderr.read()
     if fault != "full":
         process.send_signal(fault)
-    out, err = process.communicate(timeout=60)
+    _, err = process.communicate(timeout=60)
     assert "Traceback" not in err and process.returncode in (2, 130, 128 + int(fault) if fault != "full" else 2)
     if fault == "full":
         assert err.strip().startswith("cascade: error: cannot write") and "No space left" in err

@@ -65,7 +65,7 @@ def test_resampled_set_keeps_duration_and_is_cached():
 def test_a_file_that_is_not_sofa_names_itself(tmp_path: Path):
     bogus = tmp_path / "not_an_hrtf.sofa"
     bogus.write_text("hello")
-    with pytest.raises(RendererError, match="not_an_hrtf.sofa"):
+    with pytest.raises(RendererError, match=r"not_an_hrtf\.sofa"):
         load_sofa(bogus)
 
 
@@ -74,7 +74,7 @@ def test_a_sofa_file_of_another_convention_is_refused(tmp_path: Path):
 
     other = tmp_path / "room_impulse.sofa"
     sofar.write_sofa(str(other), sofar.Sofa("GeneralFIR"))
-    with pytest.raises(RendererError, match="room_impulse.sofa.*SimpleFreeFieldHRIR"):
+    with pytest.raises(RendererError, match=r"room_impulse\.sofa.*SimpleFreeFieldHRIR"):
         load_sofa(other)
 
 

@@ -39,7 +39,7 @@ def test_event_out_of_range_is_named(fields, words):
 
 
 def test_ids_must_be_unique():
-    with pytest.raises(SceneError, match="unique.*dog"):
+    with pytest.raises(SceneError, match=r"unique.*dog"):
         Scene.from_dict({"events": [_event(), _event(start=3)]})
 
 
@@ -51,7 +51,9 @@ def test_at_most_64_events():
 
 
 def test_keyframes_must_be_in_time_order_and_within_the_event():
-    moving = lambda times: _event(trajectory=[{"time": t, "position": {"azimuth": -90}} for t in times])
+    def moving(times: list[float]) -> dict:
+        return _event(trajectory=[{"time": t, "position": {"azimuth": -90}} for t in times])
+
     assert Scene.from_dict({"events": [moving([1.0, 2.0])]}).events[0].moves
     with pytest.raises(SceneError, match="increase"):
         Scene.from_dict({"events": [moving([1.5, 1.0])]})
@@ -126,5 +128,5 @@ def test_json_schema_is_valid_json_with_event_fields():
 
 
 def test_missing_file_is_named(tmp_path):
-    with pytest.raises(SceneError, match="nope.json"):
+    with pytest.raises(SceneError, match=r"nope\.json"):
         Scene.load(tmp_path / "nope.json")
