@@ -105,7 +105,7 @@ def main(argv: list[str] | None = None) -> int:
     print(f"machine: {figures['machine']}")
     print(f"rule planner                 {figures['rule_planner_ms_per_sentence']:8.2f} ms / sentence   (target < 5 ms)")
     print(f"HRTF, 10 s mono, static      {figures['hrtf_static_10s_ms']:8.2f} ms              (target < 20 ms)")
-    print(f"{figures['scene_events']}-event 10 s scene, e2e     {figures['scene_4_events_10s_s'] * 1e3:8.1f} ms              (target < 1000 ms)")
+    print(f"{figures['scene_events']}-event 10 s scene, text to files {figures['scene_4_events_10s_s'] * 1e3:8.1f} ms              (target < 1000 ms)")
     print("  stages: " + ", ".join(f"{k} {v:.1f} ms" for k, v in figures["scene_stage_ms"].items()))
     parallel = sorted(k for k in figures if k.startswith("spatialise_8_events_"))
     one, many = figures[parallel[0]], figures[parallel[-1]]
