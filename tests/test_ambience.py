@@ -32,6 +32,7 @@ def test_the_design_is_twenty_unit_directions_with_no_preferred_one():
 
 
 @pytest.mark.parametrize("name", ["hrtf", "foa"])
+@pytest.mark.slow
 def test_a_bed_is_a_diffuse_field_with_the_clips_energy(name):
     renderer = get(name)
     binaural, ambix = diffuse_bed(NOISE, RATE, renderer, renderer.reference_distance, seed=7)

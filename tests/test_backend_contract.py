@@ -43,6 +43,7 @@ def backend_options(tmp_path_factory):
 
 @pytest.mark.parametrize("name", renderers.names())
 @pytest.mark.parametrize("rate", [16000, 44100])
+@pytest.mark.slow
 def test_renderer_contract(name, rate):
     renderer = renderers.get(name)
     assert isinstance(renderer, Renderer) and renderer.name == name and renderer.reference_distance > 0
@@ -59,6 +60,7 @@ def test_renderer_contract(name, rate):
 
 @pytest.mark.parametrize("name", [pytest.param(n, marks=pytest.mark.slow) if n in ("auto", "tangoflux", "library") else n
                                   for n in generators.names()])
+@pytest.mark.slow
 def test_generator_contract(name, backend_options):
     if name in ("tangoflux", "auto") and backend_options[name] is None:
         pytest.skip("the TangoFlux extra is not installed")
@@ -78,6 +80,7 @@ def test_generator_contract(name, backend_options):
 
 
 @pytest.mark.parametrize("name", planners.names())
+@pytest.mark.slow
 def test_planner_contract(name, backend_options):
     if name == "openai":
         pytest.importorskip("openai")

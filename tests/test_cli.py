@@ -15,6 +15,7 @@ from cascade.scene import Scene
 EXAMPLE = "a dog barks behind, then a bird on the right"
 
 
+@pytest.mark.slow
 def test_render_example_writes_binaural_ambix_and_scene(tmp_path):
     out = tmp_path / "scene.wav"
     completed = subprocess.run([sys.executable, "-m", "cascade.cli", "render", EXAMPLE, "-o", str(out), "--stems"],
@@ -86,6 +87,7 @@ def test_failed_render_leaves_existing_output_untouched(tmp_path):
     assert out.read_bytes() == b"earlier work"
 
 
+@pytest.mark.slow
 def test_a_scene_folder_with_its_hrtf_can_be_moved_and_rendered_from_anywhere(tmp_path, monkeypatch):
     import importlib.util
     import shutil

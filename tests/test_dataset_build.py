@@ -32,6 +32,7 @@ def reference(tmp_path_factory):
     return root
 
 
+@pytest.mark.slow
 def test_items_are_complete_and_their_labels_match_the_files(reference):
     config = parse_config(json.loads((reference / "config.json").read_text()))
     classes = [c["name"] for c in json.loads((reference / "classes.json").read_text())]
@@ -54,6 +55,7 @@ def test_items_are_complete_and_their_labels_match_the_files(reference):
             assert mine[0][0] == first and len(mine) == round(event["duration"] * 10)
 
 
+@pytest.mark.slow
 def test_foa_points_where_the_labels_say(tmp_path):
     # one static source in the free field: the AmbiX intensity vector (W*Y, W*X, W*Z) points at it
     config = parse_config({**SMALL, "events": {"count": {"min": 1, "max": 1}, "duration": {"min": 1.0, "max": 1.0}},
@@ -70,6 +72,7 @@ def test_foa_points_where_the_labels_say(tmp_path):
         assert elevation == pytest.approx(event["elevation"], abs=2.0)
 
 
+@pytest.mark.slow
 def test_a_resolved_scene_rerenders_bit_identically(reference, tmp_path):
     for index in range(N):
         scene = cascade.Scene.load(reference / "scenes" / f"{index:06d}.json")
@@ -80,6 +83,7 @@ def test_a_resolved_scene_rerenders_bit_identically(reference, tmp_path):
         assert (tmp_path / "binaural.wav").read_bytes() == (reference / "binaural" / f"{index:06d}.wav").read_bytes()
 
 
+@pytest.mark.slow
 def test_rerun_skips_finished_items_and_a_larger_n_grows_the_set(reference, tmp_path):
     root = tmp_path / "grow"
     build(root, 2, parse_config(SMALL), workers=1)
@@ -92,12 +96,14 @@ def test_rerun_skips_finished_items_and_a_larger_n_grows_the_set(reference, tmp_
     assert folder_bytes(root) == folder_bytes(reference)
 
 
+@pytest.mark.slow
 def test_worker_processes_write_the_same_bytes(reference, tmp_path):
     report = build(tmp_path, N, parse_config(SMALL), workers=2)
     assert report.built == N
     assert folder_bytes(tmp_path) == folder_bytes(reference)
 
 
+@pytest.mark.slow
 def test_stems_are_the_mono_clips_where_their_events_sound(tmp_path):
     config = parse_config({**SMALL, "stems": True})
     build(tmp_path, 2, config, workers=1)
@@ -128,6 +134,7 @@ def test_unusable_folders_are_refused(tmp_path):
         build(tmp_path / "busy", 1)
 
 
+@pytest.mark.slow
 def test_a_full_disk_keeps_the_finished_items(reference, tmp_path, monkeypatch, capsys):
     real = pathlib.Path.write_bytes
 
@@ -174,6 +181,7 @@ def test_an_unwritable_folder_is_one_line_and_exit_2(tmp_path, capsys):
     assert error.count("\n") == 0 and "cannot create dataset folder" in error
 
 
+@pytest.mark.slow
 def test_a_killed_build_leaves_only_whole_items_and_a_rerun_finishes(tmp_path):
     root = tmp_path / "killed"
     (tmp_path / "small.json").write_text(json.dumps(SMALL))

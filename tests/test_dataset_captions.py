@@ -54,6 +54,7 @@ def test_one_event_in_the_three_forms():
     assert captions["caption_general"] == "a dog barks close by on the left, below, then a bird chirps close by on the left, below, in the open air"
 
 
+@pytest.mark.slow
 def test_the_rule_planner_reads_every_caption_back_to_its_labels():
     # every default class but 'car', whose own caption ("a car drives past") is a pass-by to the planner
     config = parse_config({"sounds": {"classes": [c for c in parse_config({}).sounds.classes if c != "car"]}})

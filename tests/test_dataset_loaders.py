@@ -2,7 +2,6 @@
 
 import json
 
-import datasets
 import numpy as np
 import pytest
 import soundfile as sf
@@ -27,7 +26,10 @@ def _records(root):
     return [json.loads(line) for line in (root / "metadata.jsonl").read_text().splitlines()]
 
 
+@pytest.mark.slow
 def test_hugging_face_loads_the_folder_as_an_audio_folder(folder, tmp_path):
+    import datasets  # seconds to import: only where used, so `pytest -m "not slow"` stays quick
+
     data = datasets.load_dataset("audiofolder", data_dir=str(folder), cache_dir=str(tmp_path / "hf"))
     train = data["train"]
     assert train.num_rows == N

@@ -30,6 +30,7 @@ def test_an_item_depends_only_on_seed_index_and_config():
     assert sample_scene(config, 42).scene != alone.scene
 
 
+@pytest.mark.slow
 def test_directions_are_uniform_on_the_sphere_within_the_band(draws):
     config, items = draws
     events = [e for draw in items for e in draw.scene.events]

@@ -86,6 +86,7 @@ def test_omnidirectional_field_decodes_to_equal_ears(renderer):
     assert abs(ild(out)) < 1.0 and abs(itd(out, RATE)) < 50e-6
 
 
+@pytest.mark.slow
 def test_diffuse_field_decodes_with_the_power_of_direct_hrir_rendering(renderer):
     # 200 directions spread evenly over the sphere (Fibonacci lattice), impulses through both renderers
     from renderers.hrtf import HrtfRenderer

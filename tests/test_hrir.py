@@ -53,6 +53,7 @@ def test_below_the_lowest_ring_interpolation_keeps_left_right_symmetry():
         assert np.abs(left - mirrored).max() < 0.03 * np.abs(left).max()
 
 
+@pytest.mark.slow
 def test_resampled_set_keeps_duration_and_is_cached():
     h = kemar()
     h48 = h.at_rate(48000)
@@ -143,6 +144,7 @@ def test_diffuse_field_equalised_renders_are_flat_over_all_directions(sofa):
         assert _band_db(renders, RATE, centre) - _band_db(noise, RATE, centre) == pytest.approx(0.0, abs=3.0), centre
 
 
+@pytest.mark.slow
 def test_level_does_not_depend_on_the_sample_rate():
     """Averaged over 40 directions (nearly all between measurements), band by band from 500 Hz to 4 kHz, the
     binaural level over the source's is the same at 16, 44.1 and 48 kHz within 0.5 dB."""
@@ -158,6 +160,7 @@ def test_level_does_not_depend_on_the_sample_rate():
     assert spread.max() < 0.5, spread
 
 
+@pytest.mark.slow
 def test_sofa_data_delay_shifts_the_ears(tmp_path: Path):
     """A SOFA file whose Data.Delay holds [0, 24] samples renders an ITD 24 samples (0.5 ms at 48 kHz) more left-leading."""
     import sofar

@@ -21,6 +21,7 @@ def test_first_order_images_sit_at_the_mirrored_positions():
 
 
 @pytest.mark.parametrize("order", [1, 2, 3])
+@pytest.mark.slow
 def test_a_shoebox_has_4n2_plus_2_images_of_order_n(order):
     found = image_sources(Shoebox.build(ROOM, 0.5), SOURCE, 100.0)
     assert np.sum(found.orders == order) == 4 * order**2 + 2

@@ -91,6 +91,7 @@ def test_ambix_tail_is_a_diffuse_field_in_sn3d(renderer):
 
 
 @pytest.mark.parametrize("band", BANDS)
+@pytest.mark.slow
 def test_binaural_tail_has_the_coherence_and_spectrum_of_a_diffuse_field_at_this_head(renderer, diffuse_field, band):
     binaural, ambix = diffuse_tail(steady(1e-3, 20.0), RATE, RATE, renderer.hrirs.at_rate(RATE), np.random.default_rng(3))
     field, w = diffuse_field

@@ -36,6 +36,7 @@ def test_stem_running_past_the_end_is_cut():
 
 
 @pytest.mark.parametrize("target", [-23.0, -16.0])
+@pytest.mark.slow
 def test_mix_meets_loudness_target_by_independent_meter(target):
     stems = [_noise_stem("a", 0.0, 4.0, 0.01), _noise_stem("b", 2.0, 4.0, 0.02, seed=1)]
     binaural, foa, report = mix(stems, RATE, 6 * RATE, target)

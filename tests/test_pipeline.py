@@ -70,6 +70,7 @@ def test_output_rate_by_resampling_at_the_boundary(rate):
     assert 0.0 <= result.binaural.shape[-1] / rate - result.scene.end < 0.6
 
 
+@pytest.mark.slow
 def test_moving_source_goes_from_left_to_right():
     scene = cascade.Scene.from_dict({"events": [{
         "id": "crowd", "description": "applause", "duration": 4.0, "position": {"azimuth": 90, "distance": 3},
@@ -116,6 +117,7 @@ def test_peak_safe_and_loudness_target(example):
     assert report.ambix.loudness_after == pytest.approx(-20.0, abs=0.5) or report.ambix.peak_limited
 
 
+@pytest.mark.slow
 def test_a_pipeline_object_loads_each_model_once_for_many_calls(tmp_path, monkeypatch):
     pytest.importorskip("diffusers")
     from backends import write_tiny_tangoflux
@@ -150,6 +152,7 @@ def test_an_edit_respatialises_only_the_changed_event(monkeypatch):
     assert len(calls) == 3
 
 
+@pytest.mark.slow
 def test_a_hand_written_event_seed_wins_and_another_backend_keeps_the_recorded_seed(example):
     dog = next(e for e in example.scene.events if "dog" in e.description)
     pinned = example.scene.model_copy(update={"events": [

@@ -25,6 +25,7 @@ def test_scoring_primitives():
     assert [distance_class(d) for d in (0.5, 2.0, 20.0)] == ["near", "mid", "far"]
 
 
+@pytest.mark.slow
 def test_rule_planner_clears_0_98_on_every_accuracy_column():
     result = evaluate(planners.get("rules"), load_items())
     assert result["items"] >= 120
@@ -36,6 +37,7 @@ def test_a_planner_that_ignores_space_and_time_scores_low():
     assert result["event_count_accuracy"] < 0.9 and result["azimuth_within_20"] < 0.6 and result["motion_accuracy"] == 0.0
 
 
+@pytest.mark.slow
 def test_cascade_bench_planner_writes_its_json(tmp_path, capsys):
     out = tmp_path / "planner.json"
     assert main(["bench", "planner", "--json", str(out)]) == 0

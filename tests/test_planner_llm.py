@@ -139,6 +139,7 @@ def test_malformed_twice_is_an_error(server):
     (with_event_change(0, timing={"kind": "with", "anchor": "car", "offset": 0.0}), "cycle"),
     (json.dumps({"refusal": None, "events": [{"id": "dog", "description": "a dog barks"}], "room": None}), "events.0.duration: Field required"),
 ])
+@pytest.mark.slow
 def test_invalid_scene_is_repaired_with_its_errors(server, faulty, expected):
     server.script(Reply(faulty), Reply(good()))
     scene = planner(server).plan(TEXT)
@@ -159,6 +160,7 @@ def test_rate_limit_and_server_error_are_retried(server, status):
     assert len(server.requests) == 2 and scene.event("dog").position.azimuth == 180.0
 
 
+@pytest.mark.slow
 def test_timeout_gives_a_quick_error(server):
     server.script(Reply(good(), delay=3.0), Reply(good(), delay=3.0))
     began = time.monotonic()
@@ -299,6 +301,7 @@ def test_long_or_empty_input_is_refused_before_any_request(server, text, expecte
     assert server.requests == []
 
 
+@pytest.mark.slow
 def test_cli_plans_and_renders_through_the_server(server, monkeypatch, tmp_path, capsys):
     from cascade.cli import main
 

@@ -327,6 +327,7 @@ FROM_TO = [
 
 
 @pytest.mark.parametrize("text, start, end", FROM_TO)
+@pytest.mark.slow
 def test_a_from_to_path_starts_where_the_text_says(text, start, end, capsys):
     [event] = cascade_plan(text, capsys)
     first, last = first_and_last_azimuth(event)

@@ -91,6 +91,7 @@ def test_moving_source_path_takes_the_shorter_arc(start, end, mid_y):
     assert any(a.arrow_patch is not None for a in ax.texts if hasattr(a, "arrow_patch"))
 
 
+@pytest.mark.slow
 def test_rendered_result_adds_waveform_louder_on_the_near_ear_and_spectrogram_to_nyquist(tmp_path):
     scene = _scene([_static("bee", 90, distance=1.0, duration=1.0)])
     result = cascade.render_scene(scene, generator="procedural", sample_rate=16000, cache=False)
@@ -105,6 +106,7 @@ def test_rendered_result_adds_waveform_louder_on_the_near_ear_and_spectrogram_to
     assert _axes(fig, "timeline").get_xlim()[1] >= result.duration - 1e-9
 
 
+@pytest.mark.slow
 def test_cli_plot_writes_a_png_and_draws_a_given_binaural_file(tmp_path, capsys):
     scene_file = tmp_path / "scene.json"
     scene_file.write_text(_scene([_static("a", 45)]).to_json())

@@ -71,6 +71,7 @@ def test_prompts_cover_every_class():
 
 
 @pytest.mark.parametrize("sound", sorted(SOUNDS))
+@pytest.mark.slow
 def test_every_class_keeps_the_clip_contract(sound):
     first, same, other = GEN.generate([PROMPTS[sound]] * 3, [2.0] * 3, [3, 3, 4])
     assert first.dtype == np.float32 and first.ndim == 1 and len(first) == 88200
@@ -115,6 +116,7 @@ def test_bad_input_is_a_one_line_generator_error(prompts, durations, seeds):
     assert "\n" not in str(error.value)
 
 
+@pytest.mark.slow
 def test_sixty_seconds_is_allowed():
     (audio,) = GEN.generate(["a clock ticks"], [60.0], [0])
     assert len(audio) == 60 * 44100
@@ -158,6 +160,7 @@ def test_birdsong_is_high_pitched(seed):
 
 
 @pytest.mark.parametrize("sound", ["thunder", "engine", "explosion"])
+@pytest.mark.slow
 def test_rumbles_are_low(sound):
     assert all(centroid(clip(sound, seed=s)) < 500 for s in (0, 1))
 
@@ -181,6 +184,7 @@ def test_footsteps_walk_at_about_two_steps_a_second(seed):
 
 
 @pytest.mark.parametrize("seed", range(6))
+@pytest.mark.slow
 def test_siren_pitch_sweeps(seed):
     f, _, z = stft(clip("siren", seed=seed), SR, nperseg=4096)
     dominant = f[np.abs(z).argmax(axis=0)[2:-2]]
@@ -188,6 +192,7 @@ def test_siren_pitch_sweeps(seed):
 
 
 @pytest.mark.parametrize("seed", [0, 1, 2, 3])
+@pytest.mark.slow
 def test_phone_rings_in_the_ring_tone_band_with_pauses(seed):
     x = clip("phone", seed=seed)
     f, p = spectrum(x)
@@ -202,6 +207,7 @@ def flatness(x: np.ndarray, low: float = 200, high: float = 12000) -> float:
     return float(np.exp(np.log(band).mean()) / band.mean())
 
 
+@pytest.mark.slow
 def test_rain_is_broadband_and_tones_are_not():
     assert all(flatness(clip("rain", seed=s)) > 0.5 for s in (0, 1))
     assert flatness(clip("siren")) < 0.1 and flatness(clip("phone")) < 0.1
@@ -209,6 +215,7 @@ def test_rain_is_broadband_and_tones_are_not():
 
 @pytest.mark.parametrize("sound, low, high", [("cricket", 3500, 5500), ("alarm", 2000, 4000), ("mosquito", 400, 800),
                                               ("insect", 150, 300)])
+@pytest.mark.slow
 def test_dominant_frequency_is_that_of_the_source(sound, low, high):
     f, p = spectrum(clip(sound, seed=5))
     assert low <= f[p.argmax()] <= high

@@ -8,6 +8,7 @@ from cascade.generators.sounds import SOUNDS
 
 
 @pytest.mark.parametrize("sound", sorted(SOUNDS))
+@pytest.mark.slow
 def test_every_class_has_no_dc(sound):
     clip = ProceduralGenerator().synthesise(sound, 2.0, 5).astype(np.float64)
     assert abs(clip.mean()) < 1e-4 * np.sqrt(np.mean(clip**2))

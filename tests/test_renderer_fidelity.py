@@ -19,6 +19,7 @@ def test_align_undoes_a_known_lag_and_gain(lag):
     np.testing.assert_allclose(aligned[:, inner], reference[:, inner], atol=1e-2)
 
 
+@pytest.mark.slow
 def test_metrics_are_zero_for_a_perfect_render_and_grow_with_error():
     reference = binaural_noise()
     perfect = fidelity(reference, reference)

@@ -26,6 +26,7 @@ def first_sound(signal: np.ndarray) -> int:
     return int(np.flatnonzero(np.any(signal != 0, axis=0))[0])
 
 
+@pytest.mark.slow
 def test_nothing_of_a_source_arrives_before_its_direct_sound(renderer):
     rng = np.random.default_rng(2024)
     for _ in range(30):
