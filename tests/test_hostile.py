@@ -381,7 +381,9 @@ def test_a_fault_while_writing_leaves_the_earlier_set_and_no_temporary(tmp_path,
         (tmp_path / output).write_bytes(EARLIER)
     env = {**os.environ, "CASCADE_CACHE_DIR": str(tmp_path / "cache"), "PYTHONPATH": str(Path.cwd())}
     code = SLOW_WRITER.replace("{fault}", "full" if fault == "full" else "slow")
-    process = subprocess.Popen([sys.executable, "-c", code], cwd=tmp_path, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    # Ctrl-C reaches the child even when the tests run in a background job, whose shell starts children with SIGINT ignored
+    process = subprocess.Popen([sys.executable, "-c", code], cwd=tmp_path, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                               preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL))
     while process.stdout.readline().strip() != "writing":  # progress lines come first on stdout
         assert process.poll() is None, process.stderr.read()
     if fault != "full":
