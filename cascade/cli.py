@@ -7,14 +7,18 @@ prints one line, `cascade: error: ...`, and exits with status 2.
 from __future__ import annotations
 
 import argparse
+import logging
+import os
+import signal
 import sys
+import warnings
 from importlib import import_module
 from pathlib import Path
 from typing import Any, NoReturn
 
 import planners
 import renderers
-from cascade import generators
+from cascade import generators, progress
 from cascade.errors import CascadeError, SceneError
 from cascade.limits import LOUDNESS_RANGE, SAMPLE_RATES
 from cascade.registry import Registry
@@ -124,7 +128,9 @@ def _build_parser() -> argparse.ArgumentParser:
     render.add_argument("--fuma", action="store_true", help="also write OUT_fuma.wav (FuMa channel order and normalisation)")
     render.add_argument("--bit-depth", choices=["16", "24", "32f"], help="sample format where the container takes one (default 24-bit PCM)")
     render.add_argument("--no-cache", action="store_true", help="regenerate every clip instead of reusing cached ones")
-    render.add_argument("-q", "--quiet", action="store_true", help="print only errors")
+    render.add_argument("--max-memory", type=float, metavar="GB",
+                        help="refuse scenes estimated to need more memory than this (env CASCADE_MAX_MEMORY_GB; default 4)")
+    render.add_argument("-q", "--quiet", action="store_true", help="print only errors (no notes, progress or warnings)")
 
     plot = verbs.add_parser("plot", help="scene.json -> PNG: map of the sources and timeline of the events",
                             description="Draw a scene file: a top view of the listener and every source beside a timeline of the events.")
@@ -197,7 +203,7 @@ def _render(args: argparse.Namespace) -> int:
     from cascade.result import check_outputs, output_paths
 
     generator_options = _backend_options(args, generators.REGISTRY)
-    generator = args.generator or ("library" if "library" in generator_options else None)
+    generator = args.generator or ("library" if "folder" in generator_options.get("library", {}) else None)
     planner = args.planner or "rules"
     source = _input(args.input)
     inputs = [Path(p) for p in (args.hrtf, source if isinstance(source, Path) else None) if p is not None]
@@ -209,7 +215,7 @@ def _render(args: argparse.Namespace) -> int:
                    sample_rate=args.sample_rate,
                    loudness=args.loudness, planner_options=_backend_options(args, planners.REGISTRY).get(planner, {}),
                    generator_options=generator_options, renderer_options=_backend_options(args, renderers.REGISTRY),
-                   cache=not args.no_cache, progress=not args.quiet and sys.stderr.isatty())
+                   cache=not args.no_cache, max_memory_gb=args.max_memory)
     result = pipe(source, seed=args.seed)
     written = result.save_all(args.output, stems=args.stems, fuma=args.fuma, bit_depth=args.bit_depth)
     if not args.quiet:
@@ -244,11 +250,35 @@ def _run_module(module: str, argv: list[str]) -> int:
     return int(import_module(module).main(argv) or 0)
 
 
+class _OneLine(logging.Formatter):
+    """`cascade: warning: ...` (or `cascade: ...` for progress) on one line, control characters escaped."""
+
+    def format(self, record: logging.LogRecord) -> str:
+        kind = "warning: " if record.levelno >= logging.WARNING else ""
+        return f"cascade: {kind}{_printable(' '.join(record.getMessage().split()))}"
+
+
+def _configure_output(quiet: bool) -> None:
+    """Warnings and progress on stderr as single lines (bars on a terminal); with -q only errors, third-party bars included."""
+    handler = logging.StreamHandler(sys.stderr)
+    handler.setFormatter(_OneLine())
+    logger = logging.getLogger("cascade")
+    logger.handlers = [handler]
+    logger.setLevel(logging.ERROR if quiet else logging.INFO)
+    progress.configure("off" if quiet else "auto")
+    if quiet:
+        for name, value in (("TQDM_DISABLE", "1"), ("HF_HUB_DISABLE_PROGRESS_BARS", "1"), ("TRANSFORMERS_VERBOSITY", "error"),
+                            ("DIFFUSERS_VERBOSITY", "error")):
+            os.environ.setdefault(name, value)
+        warnings.simplefilter("ignore")
+
+
 def main(argv: list[str] | None = None) -> int:
     try:
         args = _build_parser().parse_args(argv)
     except SystemExit as done:  # --help, or a usage error already printed on one line
         return int(done.code or 0)
+    _configure_output(bool(getattr(args, "quiet", False)))
     try:
         if args.verb == "plan":
             return _plan(args)
@@ -282,5 +312,15 @@ def main(argv: list[str] | None = None) -> int:
     return EXIT_USAGE
 
 
-if __name__ == "__main__":
+def entry() -> None:
+    """The `cascade` command: SIGTERM and SIGHUP end it like Ctrl-C, so files being written are cleaned up."""
+    def stop(number: int, _frame: object) -> None:
+        raise SystemExit(128 + number)
+
+    for sig in (signal.SIGTERM, signal.SIGHUP):
+        signal.signal(sig, stop)
     sys.exit(main())
+
+
+if __name__ == "__main__":
+    entry()

@@ -7,6 +7,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from cascade.audio import integrated_loudness
+from cascade.errors import SceneError
 from cascade.limits import DEFAULT_LOUDNESS, PEAK_CEILING
 
 
@@ -43,8 +44,8 @@ class MixReport:
 
 def place(stems: list[Stem], sample_rate: int, length: int) -> tuple[np.ndarray, np.ndarray]:
     """Sum stems into (2, length) binaural and (4, length) AmbiX buffers, each at round(start · rate)."""
-    binaural = np.zeros((2, length), dtype=np.float64)
-    foa = np.zeros((4, length), dtype=np.float64)
+    binaural = np.zeros((2, length), dtype=np.float32)
+    foa = np.zeros((4, length), dtype=np.float32)
     for stem in stems:
         offset = int(round(stem.start * sample_rate))
         if offset >= length:
@@ -58,22 +59,29 @@ def place(stems: list[Stem], sample_rate: int, length: int) -> tuple[np.ndarray,
 
 def normalise(binaural: np.ndarray, foa: np.ndarray, sample_rate: int, target_lufs: float = DEFAULT_LOUDNESS,
               ceiling_dbfs: float = PEAK_CEILING) -> tuple[np.ndarray, np.ndarray, MixReport]:
-    """One gain for both outputs: the binaural mix to `target_lufs`, lowered if a peak would pass the ceiling."""
+    """One gain for both outputs: the binaural mix to `target_lufs`, lowered if a peak would pass the ceiling.
+    float32 inputs are scaled in place."""
     before = integrated_loudness(binaural, sample_rate)
     peak = max(float(np.max(np.abs(binaural), initial=0.0)), float(np.max(np.abs(foa), initial=0.0)))
+    binaural, foa = binaural.astype(np.float32, copy=False), foa.astype(np.float32, copy=False)
     if not np.isfinite(before) or peak == 0.0:
         report = MixReport(target_lufs, before, before, 0.0, -np.inf if peak == 0 else 20 * np.log10(peak), False)
-        return binaural.astype(np.float32), foa.astype(np.float32), report
+        return binaural, foa, report
     gain_db = target_lufs - before
     headroom_db = ceiling_dbfs - 20.0 * np.log10(peak)
     limited = gain_db > headroom_db
     gain_db = min(gain_db, headroom_db)
     gain = 10.0 ** (gain_db / 20.0)
     report = MixReport(target_lufs, before, before + gain_db, gain_db, 20.0 * np.log10(peak * gain), limited)
-    return (binaural * gain).astype(np.float32), (foa * gain).astype(np.float32), report
+    binaural *= np.float32(gain)  # in place: a 10-minute scene at 48 kHz keeps one copy of its buffers
+    foa *= np.float32(gain)
+    return binaural, foa, report
 
 
 def mix(stems: list[Stem], sample_rate: int, length: int, target_lufs: float = DEFAULT_LOUDNESS) -> tuple[np.ndarray, np.ndarray, MixReport]:
     """Place the stems and normalise: (binaural (2, length), AmbiX (4, length), report)."""
+    for stem in stems:
+        if not (np.isfinite(stem.binaural).all() and np.isfinite(stem.foa).all()):
+            raise SceneError(f"event '{stem.event_id}' produced audio that is not finite; its clip or backend is broken")
     binaural, foa = place(stems, sample_rate, length)
     return normalise(binaural, foa, sample_rate, target_lufs)

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import logging
 import os
 import threading
 import time
@@ -20,11 +21,10 @@ from typing import Any
 
 import numpy as np
 from pydantic import ValidationError
-from tqdm import tqdm
 
 import planners
 import renderers
-from cascade import generators
+from cascade import budget, generators, progress
 from cascade.audio import resample
 from cascade.cache import ClipCache, clip_key
 from cascade.errors import GeneratorError, SceneError
@@ -43,6 +43,9 @@ AUTO = "auto"
 REVERB_TAIL_MAX = 3.0  # s of room tail kept after the last event when the scene has no fixed length
 DRY_TAIL = 0.5  # s kept after the last event without a room
 STEM_MEMO = 64  # spatial stems kept in memory for re-renders of edited scenes
+LONG_RENDER = 10.0  # s: a render estimated to take longer says so first
+
+log = logging.getLogger("cascade")
 
 
 def event_path(event: SoundEvent) -> SourcePath:
@@ -87,14 +90,16 @@ class Cascade:
     `generator` None keeps each scene's recorded backends and uses `auto` for the rest; `renderer`,
     `hrtf` (SOFA path), `sample_rate` (Hz) and `loudness` (LUFS) None keep what a scene records (or the
     default). `*_options` map a backend name to its options; `cache` is True (the default clip folder),
-    False/None (no cache) or a ClipCache; `workers` spatialises that many events at once (default: CPUs).
+    False/None (no cache) or a ClipCache; `workers` spatialises that many events at once (default: CPUs);
+    a scene whose estimated memory exceeds `max_memory_gb` (default $CASCADE_MAX_MEMORY_GB or 4) is refused.
+    Progress of long stages is shown as `cascade.progress.configure` says (off by default in the API).
     """
 
     def __init__(self, *, planner: str = "rules", generator: str | None = None, renderer: str | None = None,
                  hrtf: str | Path | None = None, hrtf_eq: str | None = None, sample_rate: int | None = None, loudness: float | None = None,
                  planner_options: dict[str, Any] | None = None, generator_options: dict[str, dict[str, Any]] | None = None,
                  renderer_options: dict[str, dict[str, Any]] | None = None, cache: ClipCache | bool | None = True,
-                 progress: bool = False, workers: int | None = None) -> None:
+                 workers: int | None = None, max_memory_gb: float | None = None) -> None:
         planners.REGISTRY.entry(planner)
         if generator is not None:
             generators.REGISTRY.entry(generator)
@@ -115,8 +120,8 @@ class Cascade:
         self.generator_options = _check_options("generator_options", generator_options)
         self.renderer_options = _check_options("renderer_options", renderer_options)
         self.cache = ClipCache() if cache is True else (cache or None)
-        self.progress = progress
         self.workers = workers or min(8, os.cpu_count() or 1)
+        self.memory_budget = budget.memory_budget(max_memory_gb)
         self.loads: Counter[str] = Counter()  # models built, by "kind:name": one per backend however many calls
         self._planner: Planner | None = None
         self._generators: dict[tuple[str, int], Generator] = {}
@@ -141,9 +146,12 @@ class Cascade:
         timings: dict[str, float] = {}
         began = time.perf_counter()
         scene = self.load(source)
-        if not isinstance(source, (Scene, Path)) and not _is_scene_path(source):
+        if isinstance(source, str) and not _is_scene_path(source):
             timings["plan"] = time.perf_counter() - began
         scene = self._resolve(scene, _check_seed(seed))
+        cost = budget.check(scene, REVERB_TAIL_MAX if scene.room else DRY_TAIL, self.memory_budget)
+        if cost.seconds > LONG_RENDER:
+            log.info(f"{len(scene.events)} events, {scene.end:.0f} s of audio: {cost.describe()} (estimated)")
         notes: list[str] = []
         began = time.perf_counter()
         clips, resolved = self._generate(scene, _check_seed(seed), notes)
@@ -157,14 +165,16 @@ class Cascade:
         result.timings = timings
         return result
 
-    def load(self, source: Scene | str | Path) -> Scene:
-        """A Scene from a Scene, a path to a .json scene file, or a text description (planned)."""
+    def load(self, source: Scene | dict | str | Path) -> Scene:
+        """A Scene from a Scene, a scene as a dict, a path to a .json scene file, or a text description (planned)."""
         if isinstance(source, Scene):
             return source
+        if isinstance(source, dict):
+            return Scene.from_dict(source)
         if isinstance(source, Path) or _is_scene_path(source):
             return Scene.load(source)
         if not isinstance(source, str):
-            raise SceneError(f"render takes a Scene, a scene file path or a text description, got {type(source).__name__}")
+            raise SceneError(f"render takes a Scene, a dict, a scene file path or a text description, got {type(source).__name__}")
         return self.plan(source)
 
     # ------------------------------------------------------------------ stages
@@ -253,8 +263,10 @@ class Cascade:
                 else:
                     clips[job.event.id] = clip
             if missing:
-                made = generator.generate([j.event.description for j, _ in missing], [j.event.duration for j, _ in missing],
-                                          [j.seed for j, _ in missing])
+                with progress.task(f"generate ({generator.backend})", total=len(missing), unit="clip") as bar:
+                    made = generator.generate([j.event.description for j, _ in missing], [j.event.duration for j, _ in missing],
+                                              [j.seed for j, _ in missing])
+                    bar.update(len(made))
                 for (job, key), clip in zip(missing, made):
                     clips[job.event.id] = clip
                     if self.cache:
@@ -303,13 +315,12 @@ class Cascade:
                     self._stems.popitem(last=False)
             return stem
 
-        bar = tqdm(total=len(scene.events), desc="spatialise", unit="event", disable=not self.progress, leave=False)
-        with ThreadPoolExecutor(max_workers=min(self.workers, len(scene.events))) as pool:
+        with progress.task("spatialise", total=len(scene.events), unit="event") as bar, \
+                ThreadPoolExecutor(max_workers=min(self.workers, len(scene.events))) as pool:
             stems = []
             for stem in pool.map(one, scene.events):
                 stems.append(stem)
                 bar.update()
-        bar.close()
         return stems
 
     def _mix(self, scene: Scene, stems: list[Stem], notes: list[str]) -> RenderResult:

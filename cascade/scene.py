@@ -16,7 +16,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 
 from cascade.errors import SceneError
 from cascade.geometry import wrap_azimuth
-from cascade.limits import MAX_DISTANCE, MAX_EVENT_DURATION, MAX_EVENTS, MAX_SCENE_DURATION, MIN_DURATION, SAMPLE_RATES
+from cascade.limits import MAX_DISTANCE, MAX_EVENT_DURATION, MAX_EVENTS, MAX_SCENE_DURATION, MIN_DURATION
 
 MAX_SCENE_BYTES = 16 * 2**20  # a scene file larger than this is refused unread
 

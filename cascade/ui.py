@@ -18,9 +18,10 @@ from typing import TYPE_CHECKING, Any
 import cascade
 import planners
 import renderers
-from cascade import generators
+from cascade import generators, progress
 from cascade.errors import CascadeError, SceneError
-from cascade.scene import SAMPLE_RATES, Scene
+from cascade.limits import SAMPLE_RATES
+from cascade.scene import Scene
 
 if TYPE_CHECKING:
     from cascade.result import RenderResult
@@ -108,11 +109,19 @@ def _base(scene: Scene) -> dict[str, Any]:
 
 
 # --- the work -------------------------------------------------------------------------------------
+_PIPELINES: dict[tuple[str, str, str | None, int], cascade.Cascade] = {}
+
+
 def render(scene: Scene, generator: str, renderer: str, library: str | None = None) -> RenderResult:
-    """Render a validated scene with the chosen backends (the one place the app renders)."""
-    options = {"library": {"folder": library}} if generator == "library" and library else {}
-    return cascade.render_scene(scene, generator=generator, renderer=renderer, sample_rate=scene.sample_rate,
-                                generator_options=options, progress=True)
+    """Render a validated scene with the chosen backends (the one place the app renders); one pipeline object per
+    choice of backends, so models load once and an edit re-renders only the events that changed."""
+    folder = library if generator == "library" and library else None
+    key = (generator, renderer, folder, scene.sample_rate)
+    if key not in _PIPELINES:
+        options = {"library": {"folder": folder}} if folder else {}
+        _PIPELINES[key] = cascade.Cascade(generator=generator, renderer=renderer, sample_rate=scene.sample_rate,
+                                          generator_options=options)
+    return _PIPELINES[key](scene)
 
 
 def write_outputs(result: RenderResult, folder: Path) -> dict[str, Path]:
@@ -263,6 +272,7 @@ def serve(host: str = "127.0.0.1", port: int = 7860) -> None:
     if not port_free(host, port):
         raise CascadeError(f"cannot listen on {host}:{port}: the port is in use or the address is not this machine's; choose another with --port or --host")
     gr = _gradio()
+    progress.configure("bar")  # Gradio's page follows the pipeline's bars
     if host not in ("127.0.0.1", "localhost", "::1"):
         print(f"cascade ui: listening on {host}: other machines on your network can reach this app")
     with tempfile.TemporaryDirectory(prefix="cascade-ui-") as workdir:

@@ -13,6 +13,7 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from cascade.scene import Scene
+from cascade.taxonomy import priors_table
 from planners.timeline import Relation, TimelineError, resolve_starts
 
 MAX_ERRORS_SENT = 8
@@ -114,11 +115,8 @@ Directions (the listener faces ahead; angles in degrees):
 - distance in metres: "close"/"next to you" 0.5 to 1, unspecified 2, across a room 4, "far"/"in the distance" 20 to 50, at most 100.
 - No direction given: place the sound ahead (azimuth 0), or spread several undirected sounds apart.
 
-Commonsense placement and durations when the description does not say:
-- at floor level, so below the ears: dogs and cats (elevation -20), footsteps (-30), a ball bouncing (-30).
-- above: birds (elevation 35, distance 8), aircraft and helicopters (elevation 60, distance 100), thunder (elevation 45, distance 100), rain on a roof (elevation 70).
-- ear level: speech, music, phones, doors, cars (cars at distance 10 or more).
-- durations in seconds: a bark 1.5, a knock 1.5, a door closing 1, a bird song 4, speech 4, footsteps 5, a car passing 6, thunder 5, an aircraft passing 12, ambience (rain, wind, crowd, traffic) 10 or the length of the whole scene.
+Commonsense placement and durations when the description does not say (elevation in degrees, distance in metres, duration in seconds; a background bed spans the whole scene unless timed):
+{priors}
 
 Moving sources: give the start position and a trajectory of later waypoints (times relative to the event's start, the last at most its duration). The source moves in a straight line between waypoints in azimuth, so a sound passing behind from left to right needs a waypoint at 180 in between.
 
@@ -133,8 +131,8 @@ Reply with one JSON object and nothing else, following this JSON Schema:
 
 
 def system_prompt() -> str:
-    """The system message: instructions, conventions and the reply's JSON Schema."""
-    return SYSTEM_PROMPT + json.dumps(reply_json_schema(), separators=(",", ":"))
+    """The system message: instructions, conventions, the sound classes' priors and the reply's JSON Schema."""
+    return SYSTEM_PROMPT.replace("{priors}", priors_table()) + json.dumps(reply_json_schema(), separators=(",", ":"))
 
 
 def user_message(text: str) -> str:

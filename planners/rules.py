@@ -4,7 +4,7 @@
 
 The text is split into clauses at temporal connectives ("then", "while", "and", ".", ";"); each
 clause's spatial phrases (planners/spatial_words.py) and timing phrases are read and stripped, what
-is left describes the sound; the class it names (planners/priors.py) fills in what the text leaves
+is left describes the sound; the class it names (cascade/taxonomy.py) fills in what the text leaves
 out, and words of the text win over it. Only clauses that name a sound become events. Timing becomes
 absolute through planners/timeline.py: "after X starts" from X's start, "after X" or "after X stops"
 from its end. The structured form
@@ -19,8 +19,8 @@ from dataclasses import dataclass, field, replace
 
 from cascade.limits import MAX_EVENT_DURATION, MAX_EVENTS, MAX_TEXT, MIN_DURATION
 from cascade.scene import Keyframe, Position, Room, Scene, SceneError, SoundEvent
+from cascade.taxonomy import SoundClass, classify, sound_class
 from planners import Planner, PlannerError
-from planners.priors import Prior, classify, prior
 from planners.spatial_words import NUMBER, QUANTITY, Masked, Place, Waypoint, parse_number, parse_place, parse_room
 from planners.timeline import AnchorPhase, Relation, TimelineError, resolve_starts, starts_after
 
@@ -89,7 +89,7 @@ _STOPS = _rx(r"\b(?:stops|stopped|ends|ended|finishes|finished|ceases|ceased|fal
 _PHASE_END = _rx(rf"(?:{_STOPS.pattern}|{_STARTS.pattern})(?=\s+(?:a|an|the|some|someone|somebody|my|his|her|their)\b)")
 """Where a leading clause with no comma ends: 'After the radio stops| a chair creaks'."""
 
-# Words that make a clause name a sound besides the class words of planners/priors.py: verbs and nouns of sounding.
+# Words that make a clause name a sound besides the class words of cascade/taxonomy.py: verbs and nouns of sounding.
 # Stems in _E drop a final 'e' (whistl-e, -ing); stems in _DOUBLE double their last letter (hum-ming).
 _PLAIN = ("bark ring buzz beep bleep click clack clatter clang clank clink clunk creak squeak squeal screech hiss roar growl howl whimper "
           "wail moan groan sigh cough sniff gasp pant chew crunch munch slurp gulp burp hiccup splash splatter spatter pour fizz crack thump "
@@ -118,6 +118,9 @@ _TRAILING = _rx(r"^[a-z]+ing(?:\s+[a-z]+ly)?$")
 """A clause of a participle alone, after a comma: how the sound before it sounds ('a truck reverses, beeping')."""
 _PRONOUN = _rx(r"^\W*(?:it|they|he|she)\b")
 _OWN_SUBJECT = _rx(rf"^(?:a|an|the|some|any|another|this|that|these|those|my|your|his|her|our|their|someone|somebody|something|{NUMBER})\b")
+_PERSON = _rx(r"^(?:(?:a|an|the|some|my|your|his|her|our|their|two|three|several)\s+)?(?:someone|somebody|(?:old\s+|young\s+)?"
+              r"(?:man|woman|men|women|person|people|child|children|kid|kids|boy|girl|baby|neighbou?r|guest|stranger|waiter|customer))\b")
+"""A person doing something is a sound in a scene description ('someone turns the pages of a book')."""
 
 
 @dataclass
@@ -136,7 +139,7 @@ class _Clause:
 class _Event:
     description: str
     sound_class: str | None
-    prior: Prior
+    prior: SoundClass
     place: Place
     duration: float | None
     at: float | None
@@ -235,8 +238,8 @@ def _tidy(rest: str) -> str:
 def _parse(clause: _Clause) -> _Event:
     """Read one clause: timing, place, loudness, and the description that is left."""
     m = Masked(clause.text + (", " + clause.cue_text if clause.cue_text else ""))
-    sound_class = classify(clause.text.split(",", 1)[0]) or classify(clause.text)  # the subject comes first: 'a car passes, honking'
-    p = prior(sound_class)
+    found = classify(clause.text.split(",", 1)[0]) or classify(clause.text)  # the subject comes first: 'a car passes, honking'
+    p = sound_class(found)
     duration = at = gap = None
     whole = m.take(_WHOLE) is not None
     match = m.take(_RANGE)
@@ -259,11 +262,11 @@ def _parse(clause: _Clause) -> _Event:
     gain = LOUD_DB if _LOUD.search(clause.text) else FAINT_DB if _FAINT.search(clause.text) else 0.0
     words = m.rest[:len(clause.text)]
     description = _tidy(words)
-    if duration is not None and not MIN_DURATION <= duration:
+    if duration is not None and not duration >= MIN_DURATION:
         raise PlannerError(f"'{clause.text.strip()[:60]}' gives a duration of {duration:g} s; an event lasts at least {MIN_DURATION:g} s")
     phase: AnchorPhase | None = "end" if _STOPS.search(clause.text) else "start" if _STARTS.search(clause.text) else None
-    sounding = bool(sound_class or _SOUNDING.search(words) or ((place.path is not None or phase) and _OWN_SUBJECT.match(description)))
-    return _Event(description, sound_class, p, place, duration, at, gap, whole, together, gain, phase, sounding, clause.link, clause.gap,
+    sounding = bool(found or _SOUNDING.search(words) or _PERSON.match(description) or ((place.path is not None or phase) and _OWN_SUBJECT.match(description)))
+    return _Event(description, found, p, place, duration, at, gap, whole, together, gain, phase, sounding, clause.link, clause.gap,
                   clause.lead, clause.lead_gap)
 
 
@@ -399,7 +402,7 @@ def _relations(events: list[_Event]) -> None:
             first.relation = starts_after(first.id, event.id, event.phase, event.link_gap)
 
 
-def _position(place: Place, p: Prior, waypoint: Waypoint | None = None) -> Position:
+def _position(place: Place, p: SoundClass, waypoint: Waypoint | None = None) -> Position:
     w = waypoint or Waypoint()
     azimuth = w.azimuth if w.azimuth is not None else place.azimuth if place.azimuth is not None else 0.0
     elevation = w.elevation if w.elevation is not None else place.elevation if place.elevation is not None else p.elevation

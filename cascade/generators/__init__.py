@@ -67,9 +67,14 @@ REGISTRY.register("procedural", "cascade.generators.procedural:ProceduralGenerat
                   "offline signal models of common sound classes", native_rate=44100)
 REGISTRY.register("tangoflux", "cascade.generators.tangoflux:TangoFluxGenerator",
                   "TangoFlux text-to-audio (local weights)", options=_TANGOFLUX, native_rate=44100, extra="tangoflux")
+REGISTRY.register("speech", "cascade.generators.speech:SpeechGenerator",
+                  "speech from espeak-ng: the prompt's quoted words or seeded sentences, in a voice its words suggest",
+                  native_rate=22050)
 REGISTRY.register("library", "cascade.generators.library:LibraryGenerator",
                   "best text match from your own sound folder",
                   options=(Option("folder", "--library", "folder of your own sound files; implies --generator library", metavar="FOLDER"),
+                           Option("min_score", "--library-min-score", "warn when a sound's best match scores below this cosine "
+                                  "similarity (default 0.4)", type=float, metavar="SCORE"),
                            Option("sample_rate", None, "rate the clips are delivered at (Hz)", type=int)),
                   extra="library")
 

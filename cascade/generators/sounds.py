@@ -14,7 +14,7 @@ import numpy as np
 from cascade.generators import sounds_machines as machines
 from cascade.generators import sounds_nature as nature
 from cascade.generators import sounds_people as people
-from cascade.generators.procedural import FALLBACK
+from cascade.taxonomy import TEXTURE
 
 SoundModel = Callable[[int, int, np.random.Generator], np.ndarray]
 
@@ -25,7 +25,7 @@ SOUNDS: dict[str, SoundModel] = {
     "cricket": nature.cricket,
     "bird": nature.bird,
     "mosquito": nature.mosquito,
-    "bee": nature.bee,
+    "insect": nature.bee,
     "thunder": nature.thunder,
     "rain": nature.rain,
     "wind": nature.wind,
@@ -36,16 +36,16 @@ SOUNDS: dict[str, SoundModel] = {
     "siren": machines.siren,
     "horn": machines.horn,
     "engine": machines.engine,
-    "vehicle": machines.vehicle,
+    "car": machines.vehicle,
     "helicopter": machines.helicopter,
     "aircraft": machines.aircraft,
-    "bicycle_bell": machines.bicycle_bell,
+    "bicycle": machines.bicycle_bell,
     "bell": machines.bell,
     "phone": machines.phone,
     "alarm": machines.alarm,
     "clock": machines.clock,
     "knock": people.knock,
-    "door_creak": people.door_creak,
+    "door": people.door_creak,
     "footsteps": people.footsteps,
     "applause": people.applause,
     "glass": people.glass,
@@ -54,5 +54,5 @@ SOUNDS: dict[str, SoundModel] = {
     "speech": people.speech,
     "gunshot": people.gunshot,
     "explosion": people.explosion,
-    FALLBACK: nature.texture,
+    TEXTURE: nature.texture,
 }

@@ -21,6 +21,8 @@ from diffusers import AutoencoderOobleck, FluxTransformer2DModel
 from torch import nn
 from transformers import T5Config, T5EncoderModel
 
+from cascade import progress
+
 DEFAULT_ROPE_AXES = (16, 56, 56)  # diffusers' default, which TangoFlux uses: sums to the head dim 128
 
 
@@ -134,9 +136,11 @@ class TangoFlux(nn.Module):
         """Euler integration of the rectified flow from noise (sigma 1) to data (sigma 0), one forward per step."""
         sigmas = torch.linspace(1.0, 1.0 / steps, steps).tolist() + [0.0]
         latents = noise.float()
-        for sigma, following in zip(sigmas, sigmas[1:]):
-            velocity = self.velocity(latents, sigma, tokens, token_valid, pooled, frames, guidance_scale)
-            latents = latents + (following - sigma) * velocity
+        with progress.task("TangoFlux denoising", total=steps) as bar:
+            for sigma, following in zip(sigmas, sigmas[1:]):
+                velocity = self.velocity(latents, sigma, tokens, token_valid, pooled, frames, guidance_scale)
+                latents = latents + (following - sigma) * velocity
+                bar.update()
         return latents
 
 
