@@ -2,8 +2,8 @@
 
 Features of a binaural signal (2, n) and, when given, its dry mono source:
 - ITD (GCC-PHAT below 1.5 kHz, `cascade.metrics.itd`), in units of 50 µs;
-- ILD in 20 log-spaced bands from 250 Hz to 16 kHz (Welch spectra; bands above 0.45 x the rate
-  are left out), in units of 3 dB;
+- ILD in 16 log-spaced bands from 250 Hz to 7.5 kHz (Welch spectra), in units of 3 dB (bands up to
+  16 kHz made a worse listener for another head: pinna cues above 8 kHz differ too much between heads);
 - monaural spectral cues (needs the source): each ear's band gain over the source, minus the mean
   over bands and ears (so level and distance drop out), in units of 3 dB, in the bands where the
   source is within 50 dB of its strongest band (elsewhere the gain is noise over noise). These
@@ -22,7 +22,7 @@ from scipy.signal import oaconvolve, welch
 from cascade.metrics import itd
 from renderers.hrir import HrirSet
 
-BAND_EDGES_HZ = np.geomspace(250.0, 16000.0, 21)
+BAND_EDGES_HZ = np.geomspace(250.0, 7500.0, 17)
 SOURCE_RANGE_DB = 50.0  # spectral cues only where the source is within this of its strongest band
 ITD_UNIT = 50e-6  # s
 LEVEL_UNIT = 3.0  # dB
@@ -30,23 +30,19 @@ WEIGHTS = {"itd": 1.0, "ild": 1.0, "spectral": 1.0}  # per feature group, on mea
 SECTOR_DEG = 30.0
 
 
-def _band_edges(sample_rate: int) -> np.ndarray:
-    """BAND_EDGES_HZ up to the last one below 0.45 x `sample_rate`."""
-    return BAND_EDGES_HZ[0.45 * sample_rate >= BAND_EDGES_HZ]
-
-
 def _band_levels(signals: np.ndarray, sample_rate: int) -> np.ndarray:
     """(channels, bands) mean power in dB per band (Welch, 512-sample Hann segments at 16 kHz equivalent)."""
     segment = int(2 ** np.round(np.log2(sample_rate / 32)))
     frequency, power = welch(np.atleast_2d(signals), sample_rate, nperseg=min(segment, signals.shape[-1]), axis=-1)
-    edges = _band_edges(sample_rate)
+    edges = np.minimum(BAND_EDGES_HZ, 0.45 * sample_rate)
     bands = [(frequency >= lo) & (frequency < hi) for lo, hi in zip(edges[:-1], edges[1:])]
-    return 10 * np.log10(np.stack([power[:, b].mean(axis=-1) for b in bands], axis=-1) + 1e-30)
+    return 10 * np.log10(np.stack([power[:, b].mean(axis=-1) if b.any() else np.full(power.shape[0], 1e-20)
+                                   for b in bands], axis=-1) + 1e-20)
 
 
 def features(binaural: np.ndarray, sample_rate: int, source: np.ndarray | None = None) -> dict[str, np.ndarray]:
-    """Feature groups 'itd' (1,), 'ild' (bands,) and, with `source`, 'spectral' (2 x bands; NaN in the
-    bands where the source is too weak), in their units."""
+    """Feature groups 'itd' (1,), 'ild' (16,) and, with `source`, 'spectral' (32,; NaN in the bands where
+    the source is too weak), in their units."""
     binaural = np.asarray(binaural, dtype=np.float64)[:2]
     levels = _band_levels(binaural, sample_rate)
     out = {"itd": np.array([itd(binaural, sample_rate) / ITD_UNIT]), "ild": (levels[0] - levels[1]) / LEVEL_UNIT}

@@ -1,17 +1,19 @@
 """Neural Fourier Shift (NFS) binaural renderer, after Lee & Lee (ICASSP 2023) and TTMBA §2.2, at the full band.
 
 The mono signal comes in already propagated to the head centre (travel delay, Doppler and the 1/r gain,
-by `renderers.propagation`, as for the HRTF renderer). It is cut into Hann frames (50 % hop) and
-transformed with a DFT of twice the frame. For every frame, from the source position alone, a Scaler
-predicts a strictly positive magnitude and a Shifter a bounded delay ϕ per ear, per channel (C per ear)
-and per frequency band (`bands` points equally spaced in mel up to half the rate, linearly interpolated
-to the DFT bins). Each ear's filter is the sum over channels (learned non-negative weights) of that
-magnitude times the linear phase of ϕ plus a pure geometric delay: the target head's common onset plus
-the extra path from the head centre to that ear around a rigid sphere of `head_radius` (Woodworth).
-The filter is then cut to `taps` samples (a Tukey window), so it always fits inside a frame's DFT:
-circular convolution equals linear convolution and the overlap-add of a static source is time-invariant.
-Uncut filters used to wrap around the frame, which leaked every frequency into every other at the frame
-rate, identically in both ears: a source with no energy below 1.5 kHz then had no interaural delay there.
+by `renderers.propagation`, as for the HRTF renderer). From the source position alone, a Scaler predicts
+a strictly positive magnitude and a Shifter a bounded delay ϕ per ear, per channel (C per ear) and per
+frequency band (`bands` points equally spaced in mel up to half the rate, linearly interpolated to the
+bins of a DFT of 2 x `taps`). Each ear's filter is the sum over channels (learned non-negative weights)
+of that magnitude times the linear phase of ϕ, times a pure geometric delay: the target head's common
+onset plus the extra path from the head centre to that ear around a rigid sphere of `head_radius`
+(Woodworth), so the interaural delay is geometric whatever the learned part does. The filter is then cut
+to `taps` samples (a Tukey window). A static source is one convolution with each ear's filter; a moving
+one is cut into Hann frames (50 % hop), each filtered through a DFT of twice the frame by the filters of
+its position and overlap-added. Because a filter never exceeds a frame, circular convolution equals
+linear convolution in every frame. Uncut filters used to wrap around the frame, which made the
+overlap-add time-variant: it leaked every frequency into every other at the frame rate, identically in
+both ears, so a source with no energy below 1.5 kHz had no interaural delay there.
 
 With every learned parameter at zero an ear's output is the input delayed by the onset plus that ear's
 extra path / c. The estimators see the geometry through sinusoidal encodings and learned Fourier
@@ -39,6 +41,8 @@ from renderers.path import SourcePath
 from renderers.propagation import emission_times, propagate, propagated_length
 
 DEFAULT_CHECKPOINT = Path(__file__).parent / "checkpoints" / "nfs.pt"
+KEY_STRIDE = 8  # frames: a moving source's learned response is computed at least this often ...
+KEY_DEGREES = 5.0  # ... and whenever its direction has turned this far (the spacing of KEMAR's horizontal measurements)
 
 
 @dataclass(frozen=True)
@@ -65,7 +69,6 @@ class NfsConfig:
     head_radius: float = 0.0875
     onset_ms: float = 0.9
     reference_distance: float = 1.4
-    position_stride: int = 4  # moving sources: filters every this many frames, interpolated between
 
     def __post_init__(self) -> None:
         if self.frame < 16 or self.frame % 2 or not 2 * self.latency <= self.taps <= self.frame:
@@ -109,6 +112,8 @@ class NfsConfig:
 
 class FourierEncoding(nn.Module):
     """Input vector, its sinusoidal encoding (octaves of π) and learned Fourier features, projected to `width`."""
+
+    scales: torch.Tensor
 
     def __init__(self, dims: int, octaves: int, features: int, width: int) -> None:
         super().__init__()
@@ -171,6 +176,12 @@ class Block(nn.Module):
 class NeuralFourierShift(nn.Module):
     """Scaler and Shifter over geometry, each ear's time-limited filter, and the framed synthesis of binaural audio."""
 
+    band_frequency: torch.Tensor
+    to_bins: torch.Tensor
+    bin_hz: torch.Tensor
+    window: torch.Tensor
+    taper: torch.Tensor
+
     def __init__(self, config: NfsConfig) -> None:
         super().__init__()
         self.config = c = config
@@ -179,12 +190,13 @@ class NeuralFourierShift(nn.Module):
         self.frequency = FourierEncoding(1, c.octaves, c.fourier_features, c.width)
         self.scaler = nn.ModuleList([Block(c.width, c.heads, c.bands) for _ in range(c.blocks)])
         self.shifter = nn.ModuleList([Block(c.width, c.heads, c.bands) for _ in range(c.blocks)])
-        self.scale_head = nn.Sequential(nn.LayerNorm(c.width), nn.Linear(c.width, c.channels))
-        self.shift_head = nn.Sequential(nn.LayerNorm(c.width), nn.Linear(c.width, c.channels))
-        self.channel_weight = nn.Parameter(torch.zeros(c.channels))
-        for head in (self.scale_head[1], self.shift_head[1]):
+        heads = [nn.Linear(c.width, c.channels) for _ in range(2)]
+        for head in heads:
             nn.init.normal_(head.weight, std=1e-2)
             nn.init.zeros_(head.bias)
+        self.scale_head = nn.Sequential(nn.LayerNorm(c.width), heads[0])
+        self.shift_head = nn.Sequential(nn.LayerNorm(c.width), heads[1])
+        self.channel_weight = nn.Parameter(torch.zeros(c.channels))
         self.register_buffer("band_frequency", torch.linspace(-1.0, 1.0, c.bands)[:, None], persistent=False)
         self.register_buffer("to_bins", _band_interpolation(c.bands, c.design_bins, c.sample_rate), persistent=False)
         self.register_buffer("bin_hz", torch.linspace(0.0, c.sample_rate / 2, c.design_bins), persistent=False)
@@ -222,48 +234,78 @@ class NeuralFourierShift(nn.Module):
         shift = self.shift_head(shift).transpose(-1, -2) @ self.to_bins
         lo, hi = c.shift_min_ms * 1e-3, c.shift_max_ms * 1e-3
         shift = lo + (hi - lo) * torch.sigmoid(shift + self._shift_offset)
-        delay = extra + (c.latency / c.sample_rate + c.onset_ms * 1e-3)
+        delay = extra + self.common_delay
         return (scale.reshape(*lead, c.channels, c.design_bins), shift.reshape(*lead, c.channels, c.design_bins),
                 delay)
 
-    def filters(self, positions: torch.Tensor) -> torch.Tensor:
-        """Each ear's FIR (..., 2, taps) for source positions (..., 3) m; its sample 0 is `latency` samples
-        before the sound reaches the head centre."""
+    def learned(self, positions: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        """Each ear's learned response (..., 2, design_bins) complex (channels summed, no pure delay) and pure
+        delay (..., 2) s, for source positions (..., 3) m."""
         c = self.config
         log_scale, shift, delay = self.estimate(positions)
         magnitude = torch.exp(log_scale + self.channel_weight[:, None]) / c.channels
         phase = (-2 * math.pi) * self.bin_hz * shift
-        spectra = torch.complex((magnitude * phase.cos()).sum(dim=-2), (magnitude * phase.sin()).sum(dim=-2))
+        return torch.complex((magnitude * phase.cos()).sum(dim=-2), (magnitude * phase.sin()).sum(dim=-2)), delay
+
+    def cut(self, spectra: torch.Tensor, delay: torch.Tensor) -> torch.Tensor:
+        """FIRs (..., 2, taps): learned responses `spectra` delayed by `delay` (..., 2) s, cut to `taps` samples."""
         spectra = spectra * torch.polar(torch.ones_like(self.bin_hz), (-2 * math.pi) * self.bin_hz * delay[..., None])
-        return torch.fft.irfft(spectra, 2 * c.taps)[..., : c.taps] * self.taper
+        return torch.fft.irfft(spectra, 2 * self.config.taps)[..., : self.config.taps] * self.taper
+
+    def filters(self, positions: torch.Tensor) -> torch.Tensor:
+        """Each ear's FIR (..., 2, taps) for source positions (..., 3) m; its sample 0 is `latency` samples
+        before the sound reaches the head centre."""
+        return self.cut(*self.learned(positions))
 
     def path_filters(self, positions: torch.Tensor) -> torch.Tensor:
-        """`filters` (batch, P, 2, taps) for positions (batch, P, 3), computed on every `position_stride`-th
-        frame (and the last) and linearly interpolated between (as the frames cross-fade anyway)."""
+        """`filters` (batch, P, 2, taps) for positions (batch, P, 3): the pure delays exact at every frame, the
+        learned responses computed at `key_frames` and linearly interpolated between."""
         count = positions.shape[-2]
-        keys = torch.unique(torch.cat([torch.arange(0, count, self.config.position_stride), torch.tensor([count - 1])]))
-        filters = self.filters(positions[:, keys.to(positions.device)])
-        if keys.numel() == count:
-            return filters
-        mix = _interpolation_matrix(keys.numel(), count, keys.float()).to(positions.device)
-        return torch.einsum("pk,bk...->bp...", mix, filters)
+        keys = key_frames(positions).to(positions.device)
+        spectra, _ = self.learned(positions[:, keys])
+        if keys.numel() < count:
+            mix = _interpolation_matrix(keys.numel(), count, keys.float().cpu()).to(positions.device)
+            spectra = torch.view_as_complex(torch.einsum("pk,bk...->bp...", mix, torch.view_as_real(spectra)).contiguous())
+        return self.cut(spectra, self.ear_geometry(positions)[1] + self.common_delay)
+
+    @property
+    def common_delay(self) -> float:
+        """Seconds every filter adds besides its ear's extra path: the latency headroom and the head's onset."""
+        return self.config.latency / self.config.sample_rate + self.config.onset_ms * 1e-3
 
     def forward(self, mono: torch.Tensor, positions: torch.Tensor, length: int) -> torch.Tensor:
         """Binaural (batch, 2, length) from mono (batch, n) that has reached the head centre and positions
-        (batch, P, 3) m, P = 1 (static) or one per frame (`frame_times(n)`); output sample k is at input time k."""
+        (batch, P, 3) m, P = 1 (static: one convolution) or one per frame (`frame_times(n)`: Hann frames with
+        50 % overlap, each through the filters of its position); output sample k is at input time k."""
         c = self.config
         batch, n = mono.shape
+        if positions.shape[-2] == 1:
+            size = 1 << math.ceil(math.log2(n + c.taps))
+            out = torch.fft.irfft(torch.fft.rfft(mono, size)[:, None] * torch.fft.rfft(self.filters(positions[:, 0]), size), size)
+            return F.pad(out[..., c.latency : c.latency + length], (0, max(c.latency + length - size, 0)))
         count = frame_count(n, c)
         padded = F.pad(mono, (c.hop, count * c.hop + c.hop - n))
         frames = padded.unfold(-1, c.frame, c.hop)[:, :count] * self.window
         spectra = torch.fft.rfft(frames, c.fft_size)
-        response = self.filters(positions) if positions.shape[-2] == 1 else self.path_filters(positions)
-        blocks = torch.fft.irfft(spectra[:, :, None] * torch.fft.rfft(response, c.fft_size), c.fft_size)
+        response = torch.fft.rfft(self.path_filters(positions), c.fft_size)
+        blocks = torch.fft.irfft(spectra[:, :, None] * response, c.fft_size)
         total = (count - 1) * c.hop + c.fft_size
         out = F.fold(blocks.permute(0, 2, 3, 1).reshape(batch, 2 * c.fft_size, count), (1, total),
                      kernel_size=(1, c.fft_size), stride=(1, c.hop))[:, :, 0]
         start = c.hop + c.latency
         return F.pad(out[..., start : start + length], (0, max(start + length - total, 0)))
+
+
+def key_frames(positions: torch.Tensor) -> torch.Tensor:
+    """Frame indices at which a moving source's learned responses are computed, for positions (batch, P, 3):
+    the first, the last, and every frame KEY_STRIDE frames or KEY_DEGREES of direction from the key before it."""
+    direction = F.normalize(positions, dim=-1).detach().cpu().numpy()
+    limit = math.cos(math.radians(KEY_DEGREES))
+    keys = [0]
+    for k in range(1, direction.shape[1]):
+        if k - keys[-1] >= KEY_STRIDE or k == direction.shape[1] - 1 or (direction[:, k] * direction[:, keys[-1]]).sum(-1).min() < limit:
+            keys.append(k)
+    return torch.tensor(keys)
 
 
 def _band_interpolation(bands: int, bins: int, sample_rate: int) -> torch.Tensor:

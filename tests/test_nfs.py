@@ -53,9 +53,10 @@ def ear_path(r: float, azimuth: float, ear_azimuth: float, a: float = CONFIG.hea
 
 
 def run(model: NeuralFourierShift, x: np.ndarray, position, length: int) -> np.ndarray:
+    """Output for one source at `position` (3,) or at positions (P, 3), one per frame."""
+    positions = torch.tensor(position, dtype=torch.float32).reshape(1, -1, 3)
     with torch.no_grad():
-        out = model(torch.from_numpy(x)[None], torch.tensor([[position]], dtype=torch.float32), length)
-    return out[0].numpy()
+        return model(torch.from_numpy(x)[None], positions, length)[0].numpy()
 
 
 def random_model(seed: int = 0, spread: float = 3.0, config: NfsConfig = CONFIG) -> NeuralFourierShift:
@@ -79,20 +80,32 @@ def test_frame_pipeline_shapes_and_causality():
     k = 12000
     y = x.copy()
     y[k:] += noise(n - k, seed=1)
-    a, b = run(model, x, [1.0, 0.5, 0.0], length), run(model, y, [1.0, 0.5, 0.0], length)
-    earliest = k - CONFIG.latency  # a filter starts `latency` samples before the sound reaches the head centre
-    np.testing.assert_allclose(a[:, :earliest], b[:, :earliest], atol=1e-6 * np.abs(a).max())
-    assert not np.allclose(a[:, k:], b[:, k:])
+    for position in ([[1.0, 0.5, 0.0]], [[1.0, 0.5, 0.0]] * frame_count(n, CONFIG)):  # static, and framed
+        a, b = run(model, x, position, length), run(model, y, position, length)
+        earliest = k - CONFIG.latency  # a filter starts `latency` samples before the sound reaches the head centre
+        np.testing.assert_allclose(a[:, :earliest], b[:, :earliest], atol=1e-6 * np.abs(a).max())
+        assert not np.allclose(a[:, k:], b[:, k:])
 
 
-def test_static_rendering_is_time_invariant_and_leaks_no_frequency():
-    """An LTI filter cannot create frequencies the input lacks: high-passed noise stays high-passed, however
-    wildly the (untrained) network shifts each bin. Filters as long as a frame are designed on the frame's
-    own DFT, where an uncut filter would wrap around."""
+def test_framed_rendering_of_a_source_that_stays_put_is_one_convolution():
+    """Hann frames at 50 % overlap sum to one, so a constant filter per frame is a plain convolution."""
+    model = random_model(spread=6.0)
+    n = 20000
+    x = noise(n, seed=9)
+    static = run(model, x, [[0.5, -1.0, 0.3]], n + CONFIG.taps)
+    framed = run(model, x, [[0.5, -1.0, 0.3]] * frame_count(n, CONFIG), n + CONFIG.taps)
+    np.testing.assert_allclose(framed, static, atol=1e-4 * np.abs(static).max())
+
+
+def test_framed_rendering_is_time_invariant_and_leaks_no_frequency():
+    """An LTI filter cannot create frequencies the input lacks: high-passed noise stays high-passed through the
+    frames of a source that stays put, however wildly the (untrained) network shifts each bin. Filters as long
+    as a frame are designed on the frame's own DFT, where an uncut filter would wrap around."""
     n = 40000
     x = band_limited(n, low=0.1, high=0.4)
     model = random_model(spread=6.0, config=NfsConfig(**(asdict(CONFIG) | {"taps": CONFIG.frame})))
-    out = run(model, x, [0.3, 1.2, 0.4], n + CONFIG.frame)
+    positions = [[0.3, 1.2, 0.4]] * frame_count(n, CONFIG)
+    out = run(model, x, positions, n + CONFIG.frame)
 
     def low_share(signal: np.ndarray) -> float:
         spectrum = np.abs(np.fft.rfft(signal[..., 3000:35000] * np.blackman(32000), axis=-1)) ** 2
@@ -100,7 +113,7 @@ def test_static_rendering_is_time_invariant_and_leaks_no_frequency():
         return float(spectrum[..., frequency < 0.05].sum() / spectrum[..., frequency > 0.1].sum())
 
     assert low_share(out) < 1e-8 and low_share(x) < 1e-8
-    shifted = run(model, np.roll(x, 700), [0.3, 1.2, 0.4], n + CONFIG.frame)
+    shifted = run(model, np.roll(x, 700), positions, n + CONFIG.frame)
     np.testing.assert_allclose(shifted[:, 5000:30000], out[:, 4300:29300], atol=1e-5 * np.abs(out).max())
 
 
@@ -127,7 +140,7 @@ def zeroed_renderer(tmp_path_factory) -> NfsRenderer:
 
 
 def test_zeroed_renderer_adds_travel_time_and_inverse_square_energy(zeroed_renderer):
-    x = noise(RATE)
+    x = band_limited(RATE, high=0.3)  # inside the band where the fractional travel delay is flat
     near = zeroed_renderer.render(x, RATE, SourcePath.static(0.0, 0.0, 1.0))
     far = zeroed_renderer.render(x, RATE, SourcePath.static(0.0, 0.0, 2.0))
     assert 10 * np.log10(np.sum(near[0] ** 2) / np.sum(far[0] ** 2)) == pytest.approx(20 * np.log10(2), abs=0.1)

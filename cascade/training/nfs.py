@@ -70,7 +70,7 @@ def draw_directions(rng: np.random.Generator, count: int) -> tuple[np.ndarray, n
     x, y, z = np.cos(side) * np.cos(around), np.sin(side), np.cos(side) * np.sin(around)
     azimuth[lateral] = np.degrees(np.arctan2(y, x))
     elevation[lateral] = np.degrees(np.arcsin(np.clip(z, -1.0, 1.0)))
-    distance = np.exp(rng.uniform(*np.log(DISTANCE_M), count))
+    distance = np.exp(rng.uniform(math.log(DISTANCE_M[0]), math.log(DISTANCE_M[1]), count))
     return azimuth, elevation, distance
 
 
@@ -86,13 +86,13 @@ def head_fit(hrirs: HrirSet) -> tuple[float, float]:
     arrival = onsets(hrirs.hrirs) / hrirs.sample_rate
     source = torch.from_numpy(to_cartesian(hrirs.azimuth, hrirs.elevation, hrirs.distance)).float()
     sides = torch.stack([source, source * torch.tensor([1.0, -1.0, 1.0])], dim=1)
-    best = None
+    fits = []
     for radius in np.arange(0.07, 0.11001, 0.0005):
         extra = ((sphere_path(sides, float(radius)) - float(hrirs.distance)) / SPEED_OF_SOUND).double().numpy()
         residual = arrival - extra
-        if best is None or residual.var() < best[0]:
-            best = (residual.var(), float(radius), float(residual.mean() * 1e3))
-    return best[1], best[2]
+        fits.append((float(residual.var()), float(radius), float(residual.mean() * 1e3)))
+    _, radius, onset = min(fits)
+    return radius, onset
 
 
 def target_filters(hrirs: HrirSet, azimuth: np.ndarray, elevation: np.ndarray, config: NfsConfig) -> torch.Tensor:
@@ -156,7 +156,7 @@ def loss_terms(pred: torch.Tensor, target: torch.Tensor) -> dict[str, torch.Tens
     iid_p = torch.log(p[:, 0].abs() + eps) - torch.log(p[:, 1].abs() + eps)
     iid_t = torch.log(t[:, 0].abs() + eps) - torch.log(t[:, 1].abs() + eps)
     iid = F.mse_loss(iid_p, iid_t)
-    stft = 0.0
+    stft = torch.zeros((), device=pred.device)
     for n_fft, hop in STFT_RESOLUTIONS:
         mp, mt = _stft(pred, n_fft, hop).abs(), _stft(target, n_fft, hop).abs()
         stft = stft + torch.linalg.norm(mt - mp) / torch.linalg.norm(mt).clamp_min(eps)
@@ -205,8 +205,8 @@ def evaluate(model: NeuralFourierShift, grid: tuple[torch.Tensor, torch.Tensor],
     positions, targets = grid
     model.eval()
     with torch.no_grad():
-        found = {k: float(v) for k, v in filter_terms(spectra(model, positions), targets, model.config.sample_rate).items()}
-        found["total"] = float(filter_loss(found))
+        terms = filter_terms(spectra(model, positions), targets, model.config.sample_rate)
+        found = {k: float(v) for k, v in terms.items()} | {"total": float(filter_loss(terms))}
         for mono, path, target in clips:
             render = fit_length(render_sources(model, mono, model.config.sample_rate, [(path, 1.0)]), target.shape[-1])
             for key, value in loss_terms(torch.from_numpy(render)[None], torch.from_numpy(target)[None]).items():
@@ -328,12 +328,12 @@ def curve_png(history: list[dict]) -> bytes:
                                  "audio eq. 5 terms")):
         if key is None:
             for term in ("audio_wave", "audio_phase", "audio_iid", "audio_stft"):
-                axis.plot(steps, [h["val"][term] for h in history], label=term[6:])
+                axis.plot(steps, [h["val"][term] for h in history], marker=".", label=term[6:])
             axis.legend()
         else:
-            axis.plot(steps, [h["val"][key] for h in history], label="validation")
+            axis.plot(steps, [h["val"][key] for h in history], marker=".", label="validation")
             train_steps = [h["step"] for h in history if "train" in h]
-            axis.plot(train_steps, [h["train"][key] for h in history if "train" in h], label="training", alpha=0.6)
+            axis.plot(train_steps, [h["train"][key] for h in history if "train" in h], marker=".", label="training", alpha=0.6)
             axis.legend()
         axis.set_title(title)
         axis.set_xlabel("step")
