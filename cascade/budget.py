@@ -8,9 +8,9 @@ A render above the memory budget is refused before any work, naming the budget a
 
 from __future__ import annotations
 
-import os
 from dataclasses import dataclass
 
+from cascade import limits
 from cascade.errors import BudgetError
 from cascade.geometry import SPEED_OF_SOUND
 from cascade.scene import Scene
@@ -32,20 +32,13 @@ class Cost:
     seconds: float
 
     def describe(self) -> str:
-        return f"about {self.memory / 2**30:.1f} GB of memory and {self.seconds:.0f} s"
+        memory = f"{self.memory / 2**30:.1f} GB" if self.memory >= 2**30 else f"{self.memory / 2**20:.0f} MB"
+        return f"about {memory} of memory and {self.seconds:.0f} s"
 
 
 def memory_budget(gigabytes: float | None = None) -> float:
     """Bytes a render may use: `gigabytes`, else $CASCADE_MAX_MEMORY_GB, else 4 GB."""
-    if gigabytes is None:
-        raw = os.environ.get(MEMORY_VARIABLE)
-        try:
-            gigabytes = float(raw) if raw else DEFAULT_MEMORY_GB
-        except ValueError:
-            raise BudgetError(f"{MEMORY_VARIABLE} must be a number of gigabytes, got {raw!r}") from None
-    if not (isinstance(gigabytes, (int, float)) and 0 < gigabytes < 1e6):
-        raise BudgetError(f"the memory budget must be a positive number of gigabytes, got {gigabytes!r}")
-    return float(gigabytes) * 2**30
+    return limits.gigabytes(gigabytes, MEMORY_VARIABLE, DEFAULT_MEMORY_GB, "the memory budget", BudgetError, positive=True)
 
 
 def estimate(scene: Scene, tail: float) -> Cost:

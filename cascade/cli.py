@@ -1,4 +1,4 @@
-"""`cascade` command line: plan, render, plot, ui, schema, bench, models, train-nfs.
+"""`cascade` command line: plan, render, plot, ui, dataset, cache, schema, bench, models, train-nfs.
 
 Backend choices, their help and their option flags come from the registries. Every user error
 prints one line, `cascade: error: ...`, and exits with status 2.
@@ -19,7 +19,7 @@ from typing import Any, NoReturn
 import planners
 import renderers
 from cascade import generators, progress
-from cascade.errors import CascadeError, SceneError
+from cascade.errors import CascadeError, OptionError, OutputError
 from cascade.limits import LOUDNESS_RANGE, SAMPLE_RATES
 from cascade.registry import Registry
 from cascade.scene import json_schema
@@ -33,6 +33,8 @@ BENCHMARKS = {
     "renderers": "benchmarks.renderer_fidelity",
     "renderer-speed": "benchmarks.renderer_speed",
     "generators": "benchmarks.generator_speed",
+    "rooms": "benchmarks.room_acoustics",
+    "dataset": "benchmarks.dataset_speed",
 }
 
 
@@ -62,6 +64,23 @@ def _loudness(text: str) -> float:
         value = float("nan")
     if not low <= value <= high:
         raise argparse.ArgumentTypeError(f"must be a number of LUFS in [{low:g}, {high:g}], got {text!r}")
+    return value
+
+
+def _count(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"must be a whole number, got {text!r}") from None
+    if value < 0:
+        raise argparse.ArgumentTypeError(f"must be 0 or more, got {value}")
+    return value
+
+
+def _positive(text: str) -> int:
+    value = _count(text)
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"must be 1 or more, got {value}")
     return value
 
 
@@ -143,7 +162,28 @@ def _build_parser() -> argparse.ArgumentParser:
     ui.add_argument("--host", default="127.0.0.1", help="address to listen on (default: 127.0.0.1, this machine only)")
     ui.add_argument("--port", type=_port, default=7860, help="port to listen on (default: 7860)")
 
+    dataset = verbs.add_parser("dataset", help="build a spatial audio training set", description="Draw many scenes from a distribution and "
+                               "render them into a dataset folder (FOA, binaural, DCASE CSV, captions, metadata.jsonl).")
+    dataset_verbs = dataset.add_subparsers(dest="dataset_verb", required=True, metavar="ACTION", parser_class=_Parser)
+    build = dataset_verbs.add_parser("build", help="make items 0..N-1 in OUT (finished ones are kept)",
+                                     description="Make items 0..N-1 of a dataset in OUT; rerunning skips finished items, a larger --n grows it.")
+    build.add_argument("out", type=Path, metavar="OUT", help="dataset folder (made if missing)")
+    build.add_argument("--n", type=_count, required=True, help="number of items")
+    build.add_argument("--seed", type=_seed, help="dataset seed (default: the config's, 0)")
+    build.add_argument("--config", type=Path, metavar="FILE", help="distribution to draw from, JSON or YAML (default: the folder's, "
+                       "else the built-in default); see cascade.dataset.config")
+    build.add_argument("--engine", choices=["local", "ray"], default="local", help="local processes (default) or Ray tasks")
+    build.add_argument("--ray-address", metavar="ADDR", help="Ray cluster to join, e.g. auto or ray://head:10001 (default: start a local runtime)")
+    build.add_argument("--workers", type=_positive, metavar="K", help="items rendered at once (default: every CPU this process may use)")
+    build.add_argument("--library", type=Path, metavar="FOLDER", help="draw clips from your own sound folder (the library generator)")
+    build.add_argument("-q", "--quiet", action="store_true", help="print only errors")
+
     verbs.add_parser("schema", help="print the scene file's JSON Schema")
+
+    cache = verbs.add_parser("cache", help="show or clear the cache of clips and prepared HRIR sets",
+                             description="The cache folder is $CASCADE_CACHE_DIR or ~/.cache/text2spatial; clips are kept under "
+                                         "$CASCADE_CACHE_MAX_GB (default 2 GB), least recently used removed first.")
+    cache.add_argument("action", choices=["info", "clear"], help="info: where it is and what it holds; clear: remove all of it")
 
     bench = verbs.add_parser("bench", help="run a benchmark", description="Run one of the benchmarks in benchmarks/; extra arguments go to it.")
     bench.add_argument("name", choices=sorted(BENCHMARKS), help="which benchmark")
@@ -210,7 +250,7 @@ def _render(args: argparse.Namespace) -> int:
     check_outputs(output_paths(args.output, fuma=args.fuma), inputs, args.sample_rate, args.bit_depth)
     stem_folder = args.output.with_suffix("").with_name(args.output.stem + "_stems")
     if args.stems and stem_folder.exists() and not stem_folder.is_dir():
-        raise SceneError(f"{stem_folder} exists and is not a folder; move it or choose another name with -o")
+        raise OutputError(f"{stem_folder} exists and is not a folder; move it or choose another name with -o")
     pipe = Cascade(planner=planner, generator=generator, renderer=args.renderer, hrtf=args.hrtf, hrtf_eq=args.hrtf_eq,
                    sample_rate=args.sample_rate,
                    loudness=args.loudness, planner_options=_backend_options(args, planners.REGISTRY).get(planner, {}),
@@ -240,9 +280,23 @@ def _models(args: argparse.Namespace) -> int:
         print(models.format_models(models.list_models(args.tangoflux_path)))
         return 0
     if args.model is None:
-        raise SceneError("models download needs a model name: cascade models download tangoflux")
+        raise OptionError("models download needs a model name: cascade models download tangoflux")
     folder = models.download(args.model, args.to, text_encoder_weights=args.text_encoder_weights)
     print(f"downloaded {args.model} into {folder}")
+    return 0
+
+
+def _cache(args: argparse.Namespace) -> int:
+    from cascade import cache
+
+    root = cache.cache_root()
+    if args.action == "clear":
+        removed = cache.clear(root)
+        print(f"removed {removed.entries} files ({removed.size / 2**20:.1f} MB) from {root}")
+        return 0
+    clips, hrirs = cache.usage(root / "clips"), cache.usage(root / "hrirs")
+    print(f"cache: {root}\n  clips: {clips.entries} ({clips.size / 2**20:.1f} MB of at most {cache.size_limit() / 2**30:g} GB)\n"
+          f"  prepared HRIR sets: {hrirs.entries} ({hrirs.size / 2**20:.1f} MB)")
     return 0
 
 
@@ -259,11 +313,16 @@ class _OneLine(logging.Formatter):
 
 
 def _configure_output(quiet: bool) -> None:
-    """Warnings and progress on stderr as single lines (bars on a terminal); with -q only errors, third-party bars included."""
-    handler = logging.StreamHandler(sys.stderr)
-    handler.setFormatter(_OneLine())
+    """Progress lines on stdout with the run's notes, warnings on stderr, each one line (bars on a terminal);
+    with -q only errors, third-party bars included."""
+    progress_lines = logging.StreamHandler(sys.stdout)
+    progress_lines.addFilter(lambda record: record.levelno < logging.WARNING)
+    warnings_line = logging.StreamHandler(sys.stderr)
+    warnings_line.setLevel(logging.WARNING)
+    for handler in (progress_lines, warnings_line):
+        handler.setFormatter(_OneLine())
     logger = logging.getLogger("cascade")
-    logger.handlers = [handler]
+    logger.handlers = [progress_lines, warnings_line]
     logger.setLevel(logging.ERROR if quiet else logging.INFO)
     progress.configure("off" if quiet else "auto")
     if quiet:
@@ -294,6 +353,12 @@ def main(argv: list[str] | None = None) -> int:
 
             serve(args.host, args.port)
             return 0
+        if args.verb == "cache":
+            return _cache(args)
+        if args.verb == "dataset":
+            from cascade.dataset.cli import build_command
+
+            return build_command(args)
         if args.verb == "schema":
             print(json_schema())
             return 0

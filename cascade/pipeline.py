@@ -27,7 +27,7 @@ import renderers
 from cascade import budget, generators, progress
 from cascade.audio import resample
 from cascade.cache import ClipCache, clip_key
-from cascade.errors import GeneratorError, SceneError
+from cascade.errors import GeneratorError, OptionError, SceneError
 from cascade.generators import Generator, clip_length
 from cascade.limits import DEFAULT_LOUDNESS, SAMPLE_RATES
 from cascade.mixer import Stem, mix
@@ -36,7 +36,9 @@ from cascade.scene import Generation, RenderSettings, Scene, SoundEvent, describ
 from cascade.seeds import MAX_SEED, event_seed
 from planners import Planner
 from renderers import Renderer
+from renderers.ambience import diffuse_bed
 from renderers.path import SourcePath
+from renderers.room import Shoebox
 from renderers.spatialise import spatialise
 
 AUTO = "auto"
@@ -76,7 +78,7 @@ def _check_options(name: str, options: Any) -> dict[str, dict[str, Any]]:
     if options is None:
         return {}
     if not isinstance(options, dict) or not all(isinstance(k, str) and isinstance(v, dict) for k, v in options.items()):
-        raise SceneError(f"{name} must map a backend name to a dict of its options, e.g. {{'tangoflux': {{'steps': 25}}}}; got {options!r}")
+        raise OptionError(f"{name} must map a backend name to a dict of its options, e.g. {{'tangoflux': {{'steps': 25}}}}; got {options!r}")
     return options
 
 
@@ -106,13 +108,13 @@ class Cascade:
         if renderer is not None:
             renderers.REGISTRY.entry(renderer)
         if sample_rate is not None and sample_rate not in SAMPLE_RATES:
-            raise SceneError(f"sample_rate must be one of {', '.join(map(str, SAMPLE_RATES))}, got {sample_rate!r}")
+            raise OptionError(f"sample_rate must be one of {', '.join(map(str, SAMPLE_RATES))}, got {sample_rate!r}")
         if cache is not None and not isinstance(cache, (bool, ClipCache)):
-            raise SceneError(f"cache must be True, False, None or a ClipCache, got {cache!r}")
+            raise OptionError(f"cache must be True, False, None or a ClipCache, got {cache!r}")
         if planner_options is not None and not isinstance(planner_options, dict):
-            raise SceneError(f"planner_options must be a dict of the planner's options, got {planner_options!r}")
+            raise OptionError(f"planner_options must be a dict of the planner's options, got {planner_options!r}")
         if workers is not None and (not isinstance(workers, int) or workers < 1):
-            raise SceneError(f"workers must be a positive integer, got {workers!r}")
+            raise OptionError(f"workers must be a positive integer, got {workers!r}")
         self.planner_name, self.generator_name, self.renderer_name = planner, generator, renderer
         self.hrtf = None if hrtf is None else str(Path(hrtf).expanduser().resolve())
         self.hrtf_eq, self.sample_rate, self.loudness = hrtf_eq, sample_rate, loudness
@@ -163,6 +165,7 @@ class Cascade:
         result = self._mix(resolved, stems, notes)
         timings["mix"] = time.perf_counter() - began
         result.timings = timings
+        result.clips = clips
         return result
 
     def load(self, source: Scene | dict | str | Path) -> Scene:
@@ -246,6 +249,7 @@ class Cascade:
             groups.setdefault(job.backend, []).append(job)
         clips: dict[str, np.ndarray] = {}
         generations: dict[str, Generation] = {}
+        cached = 0
         for backend, jobs in groups.items():
             folders = {str(j.event.generation.detail.get("folder")) for j in jobs
                        if j.event.generation is not None and "folder" in j.event.generation.detail}
@@ -262,6 +266,7 @@ class Cascade:
                     missing.append((job, key))
                 else:
                     clips[job.event.id] = clip
+                    cached += 1
             if missing:
                 with progress.task(f"generate ({generator.backend})", total=len(missing), unit="clip") as bar:
                     made = generator.generate([j.event.description for j, _ in missing], [j.event.duration for j, _ in missing],
@@ -275,6 +280,8 @@ class Cascade:
                 detail = generator.detail(job.event.description, job.event.duration, job.seed)
                 generations[job.event.id] = Generation(backend=generator.backend, seed=job.seed, detail=detail)
                 clips[job.event.id] = resample(clips[job.event.id], generator.sample_rate, rate)
+        if self.cache:
+            notes.append(f"clips: {cached} from the cache ({self.cache.folder}), {len(scene.events) - cached} generated")
         events = [e.model_copy(update={"generation": generations[e.id]}) for e in scene.events]
         return clips, Scene.model_validate(scene.model_copy(update={"events": events}).model_dump())
 
@@ -296,8 +303,10 @@ class Cascade:
         settings = scene.render
         assert settings is not None
         renderer = self.renderer(settings.renderer, settings.hrtf, settings.hrtf_eq)
-        shoebox = (scene.room.dimensions, scene.room.rt60) if scene.room is not None else None
-        context = json.dumps([settings.renderer, settings.hrtf, settings.hrtf_eq, scene.sample_rate, shoebox])
+        room = scene.room
+        shoebox = (Shoebox.build(room.dimensions, room.rt60, room.surface_materials(), room.listener_position())
+                   if room is not None else None)
+        context = json.dumps([settings.renderer, settings.hrtf, settings.hrtf_eq, scene.sample_rate, room.model_dump() if room else None])
 
         def one(event: SoundEvent) -> Stem:
             clip = clips[event.id]
@@ -306,7 +315,10 @@ class Cascade:
                 stem = self._stems.get(key)
             if stem is None:
                 assert event.generation is not None
-                binaural, ambix = spatialise(clip, scene.sample_rate, event_path(event), renderer, shoebox, event.generation.seed)
+                if event.diffuse:
+                    binaural, ambix = diffuse_bed(clip, scene.sample_rate, renderer, event.position.distance, event.generation.seed)
+                else:
+                    binaural, ambix = spatialise(clip, scene.sample_rate, event_path(event), renderer, shoebox, event.generation.seed)
                 stem = Stem(event.id, event.start, binaural, ambix, event.gain_db)
             with self._lock:
                 self._stems[key] = stem

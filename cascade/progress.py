@@ -5,7 +5,7 @@
 
 `configure("auto" | "bar" | "log" | "off")` sets the mode for the whole process (the command line does it
 from -q and whether stderr is a terminal); the library's default is "off". Log lines go to the "cascade"
-logger at INFO level.
+logger at INFO level (the command line prints them on stdout, beside the run's notes).
 """
 
 from __future__ import annotations
@@ -42,6 +42,7 @@ class _Task:
     def __init__(self, description: str, total: int | None, unit: str) -> None:
         self.description, self.total, self.unit = description, total, unit
         self.done = 0
+        self._logged = -1
         self.began = self._last = time.monotonic()
         self._bar = None
         if mode() == "bar":
@@ -55,6 +56,7 @@ class _Task:
             self._bar.update(count)
         elif mode() == "log" and time.monotonic() - self._last >= LOG_EVERY:
             self._last = time.monotonic()
+            self._logged = self.done
             log.info(self._line())
 
     def _line(self) -> str:
@@ -67,7 +69,7 @@ class _Task:
     def close(self) -> None:
         if self._bar is not None:
             self._bar.close()
-        elif mode() == "log" and time.monotonic() - self.began >= QUIET_BELOW:
+        elif mode() == "log" and time.monotonic() - self.began >= QUIET_BELOW and self._logged != self.done:
             log.info(self._line())
 
 

@@ -113,7 +113,7 @@ class LLMPlanner(Planner):
 
     def _plan(self, text: str) -> Scene:
         messages = [{"role": "system", "content": self._prompt}, {"role": "user", "content": user_message(text)}]
-        content, problems = "", []
+        content, problems = "", list[str]()
         for attempt in range(2):
             if attempt:
                 messages += [{"role": "assistant", "content": content[:MAX_ECHOED_REPLY]},

@@ -57,7 +57,8 @@ def test_renderer_contract(name, rate):
     assert itd(left, rate) > 1e-4 and itd(right, rate) < -1e-4
 
 
-@pytest.mark.parametrize("name", generators.names())
+@pytest.mark.parametrize("name", [pytest.param(n, marks=pytest.mark.slow) if n in ("auto", "tangoflux", "library") else n
+                                  for n in generators.names()])
 def test_generator_contract(name, backend_options):
     if name in ("tangoflux", "auto") and backend_options[name] is None:
         pytest.skip("the TangoFlux extra is not installed")

@@ -87,7 +87,7 @@ def test_a_failed_write_keeps_the_earlier_file_and_leaves_no_temporary(tmp_path,
         raise sf.LibsndfileError(28, "No space left on device")
 
     monkeypatch.setattr(sf.SoundFile, "write", disk_full)
-    with pytest.raises(OutputError, match="cannot write .*out.wav"):
+    with pytest.raises(OutputError, match=r"cannot write .*out\.wav"):
         write_audio(path, np.zeros((2, 10), np.float32), RATE)
     monkeypatch.undo()
     back, _ = sf.read(str(path), dtype="float32")

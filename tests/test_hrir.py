@@ -65,7 +65,7 @@ def test_resampled_set_keeps_duration_and_is_cached():
 def test_a_file_that_is_not_sofa_names_itself(tmp_path: Path):
     bogus = tmp_path / "not_an_hrtf.sofa"
     bogus.write_text("hello")
-    with pytest.raises(RendererError, match="not_an_hrtf.sofa"):
+    with pytest.raises(RendererError, match=r"not_an_hrtf\.sofa"):
         load_sofa(bogus)
 
 
@@ -74,7 +74,7 @@ def test_a_sofa_file_of_another_convention_is_refused(tmp_path: Path):
 
     other = tmp_path / "room_impulse.sofa"
     sofar.write_sofa(str(other), sofar.Sofa("GeneralFIR"))
-    with pytest.raises(RendererError, match="room_impulse.sofa.*SimpleFreeFieldHRIR"):
+    with pytest.raises(RendererError, match=r"room_impulse\.sofa.*SimpleFreeFieldHRIR"):
         load_sofa(other)
 
 
@@ -123,6 +123,7 @@ def _band_db(signal: np.ndarray, rate: int, centre: float) -> float:
     return 10 * np.log10(spectrum[..., band].mean())
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("sofa", [None, "axd"])
 def test_diffuse_field_equalised_renders_are_flat_over_all_directions(sofa):
     """Noise rendered from 200 even directions (not the measured grid), averaged over directions and ears, has the
@@ -143,14 +144,18 @@ def test_diffuse_field_equalised_renders_are_flat_over_all_directions(sofa):
 
 
 def test_level_does_not_depend_on_the_sample_rate():
+    """Averaged over 40 directions (nearly all between measurements), band by band from 500 Hz to 4 kHz, the
+    binaural level over the source's is the same at 16, 44.1 and 48 kHz within 0.5 dB."""
     from renderers.hrtf import HrtfRenderer
 
     renderer, levels = HrtfRenderer(), []
+    azimuth, elevation = _fibonacci_sphere(40)
     for rate in (16000, 44100, 48000):
-        noise = np.random.default_rng(2).standard_normal(rate).astype(np.float32)
-        binaural = renderer.render(noise, rate, SourcePath.static(30.0, 10.0, 1.4))
-        levels.append(_band_db(binaural, rate, 1000) - _band_db(noise, rate, 1000))
-    assert max(levels) - min(levels) < 0.5
+        noise = np.random.default_rng(2).standard_normal(rate // 2).astype(np.float32)
+        renders = np.stack([renderer.render(noise, rate, SourcePath.static(a, e, 1.4)) for a, e in zip(azimuth, elevation)])
+        levels.append([_band_db(renders, rate, centre) - _band_db(noise, rate, centre) for centre in (500, 1000, 2000, 4000)])
+    spread = np.ptp(np.array(levels), axis=0)
+    assert spread.max() < 0.5, spread
 
 
 def test_sofa_data_delay_shifts_the_ears(tmp_path: Path):

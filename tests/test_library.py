@@ -15,6 +15,8 @@ from backends import LIBRARY_RATE, tone, write_tiny_library
 from cascade.generators import GeneratorError
 from cascade.generators.library import INDEX_NAME, LibraryGenerator
 
+pytestmark = pytest.mark.slow  # a browser, a sentence model or many renders: `pytest -m 'not slow'` skips it
+
 RATE = LIBRARY_RATE
 _tone = tone
 
@@ -114,3 +116,13 @@ def test_each_prompt_is_embedded_once(library, monkeypatch):
     generator.generate(["a dog barks", "heavy rain", "a dog barks"], [1.0, 1.0, 1.0], [0, 1, 2])
     assert generator.detail("a dog barks", 1.0, 0)["file"] == "dog_bark.wav"
     assert embedded == [2]
+
+
+def test_a_library_scene_re_renders_without_naming_the_folder_again(library):
+    import cascade
+
+    first = cascade.render_scene("a dog barks on the left", generator="library", generator_options={"library": {"folder": str(library)}},
+                                 cache=False)
+    assert first.scene.events[0].generation.detail["folder"] == str(library.resolve())
+    again = cascade.render_scene(cascade.Scene.from_json(first.scene.to_json()), cache=False)
+    assert np.array_equal(again.binaural, first.binaural)

@@ -11,7 +11,7 @@ from renderers.hrtf import HrtfRenderer
 from renderers.path import SourcePath
 
 SPEC = importlib.util.find_spec("spatialaudiometrics")
-pytestmark = pytest.mark.skipif(SPEC is None, reason="needs the AXD heads of spatialaudiometrics")
+pytestmark = [pytest.mark.skipif(SPEC is None, reason="needs the AXD heads of spatialaudiometrics"), pytest.mark.slow]
 
 
 def head(index: int) -> Path:

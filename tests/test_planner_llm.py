@@ -230,7 +230,7 @@ def test_environment_configures_the_planner(server, monkeypatch):
 
 
 def test_no_key_and_no_base_url_names_the_variables():
-    with pytest.raises(PlannerError, match="OPENAI_API_KEY.*OPENAI_BASE_URL"):
+    with pytest.raises(PlannerError, match=r"OPENAI_API_KEY.*OPENAI_BASE_URL"):
         LLMPlanner()
 
 
@@ -271,14 +271,14 @@ def test_reply_echoing_the_system_prompt_is_rejected(server):
 
 def test_refusal_field_is_a_planner_error_naming_it(server):
     server.script(Reply(json.dumps({"refusal": "the text describes no sounds", "events": [], "room": None})))
-    with pytest.raises(PlannerError, match="refused.*describes no sounds"):
+    with pytest.raises(PlannerError, match=r"refused.*describes no sounds"):
         planner(server).plan(INJECTION)
     assert len(server.requests) == 1
 
 
 def test_native_refusal_is_a_planner_error_naming_it(server):
     server.script(Reply(None, refusal="I can't help with that."))
-    with pytest.raises(PlannerError, match="refused.*can't help with that"):
+    with pytest.raises(PlannerError, match=r"refused.*can't help with that"):
         planner(server).plan(INJECTION)
     assert len(server.requests) == 1
 

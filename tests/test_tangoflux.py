@@ -12,6 +12,8 @@ from cascade.generators import GeneratorError
 from cascade.generators.tangoflux import TangoFluxGenerator
 from cascade.generators.tangoflux_model import TangoFlux
 
+pytestmark = pytest.mark.slow  # a browser, a sentence model or many renders: `pytest -m 'not slow'` skips it
+
 # Names every official tangoflux.safetensors / vae.safetensors holds (module tree of declare-lab/TangoFlux).
 OFFICIAL_KEYS = [
     "fc.0.weight", "fc.0.bias",
@@ -139,10 +141,10 @@ def test_missing_weights_name_the_place_and_the_fix(tmp_path, monkeypatch):
         TangoFluxGenerator(path=nowhere)
     assert str(nowhere) in str(err.value) and "cascade models download tangoflux" in str(err.value)
     monkeypatch.setenv("CASCADE_TANGOFLUX_PATH", str(nowhere))
-    with pytest.raises(GeneratorError, match="nowhere.*cascade models download tangoflux"):
+    with pytest.raises(GeneratorError, match=r"nowhere.*cascade models download tangoflux"):
         TangoFluxGenerator()
 
 
 def test_missing_text_encoder_is_reported(checkpoint, tmp_path):
-    with pytest.raises(GeneratorError, match="FLAN-T5.*cascade models download tangoflux"):
+    with pytest.raises(GeneratorError, match=r"FLAN-T5.*cascade models download tangoflux"):
         TangoFluxGenerator(path=checkpoint, text_encoder_path=tmp_path)

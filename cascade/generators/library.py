@@ -54,7 +54,8 @@ def _inside(folder: Path, relative: str, source: str) -> Path:
 
 def _descriptions(folder: Path) -> dict[str, str]:
     """Relative path -> description, from descriptions.csv or descriptions.json (none: empty)."""
-    table, source = {}, None
+    table: dict[str, str] = {}
+    source = ""
     if (folder / "descriptions.csv").is_file():
         source = "descriptions.csv"
         try:
@@ -189,7 +190,7 @@ class LibraryGenerator(Generator):
         return embeddings
 
     @staticmethod
-    def _write_index(path: Path, **arrays: np.ndarray) -> None:
+    def _write_index(path: Path, **arrays: Any) -> None:
         """Write the index atomically; a library that cannot hold it (read-only, a folder in the way) goes uncached."""
         try:
             with atomic_path(path) as tmp, open(tmp, "wb") as file:

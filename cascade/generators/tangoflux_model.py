@@ -14,7 +14,7 @@ everything a longer batch-mate adds is masked out of the attention keys.
 from __future__ import annotations
 
 import math
-from typing import Any
+from typing import Any, cast
 
 import torch
 from diffusers import AutoencoderOobleck, FluxTransformer2DModel
@@ -50,7 +50,7 @@ class DurationEmbedder(nn.Module):
         )
 
     def forward(self, seconds: torch.Tensor) -> torch.Tensor:
-        weight = self.time_positional_embedding[1].weight
+        weight = cast(torch.Tensor, self.time_positional_embedding[1].weight)
         normalized = (seconds.clamp(0, self.max_seconds) / self.max_seconds).to(weight.dtype)
         return self.time_positional_embedding(normalized)[:, None, :]
 
