@@ -41,7 +41,7 @@ from renderers.path import SourcePath
 from renderers.propagation import emission_times, propagate, propagated_length
 
 DEFAULT_CHECKPOINT = Path(__file__).parent / "checkpoints" / "nfs.pt"
-KEY_STRIDE = 8  # frames: a moving source's learned response is computed at least this often ...
+KEY_STRIDE = 16  # frames (0.37 s at 44.1 kHz): a moving source's learned response is computed at least this often ...
 KEY_DEGREES = 5.0  # ... and whenever its direction has turned this far (the spacing of KEMAR's horizontal measurements)
 
 
