@@ -275,6 +275,8 @@ def plot(summary: dict, path: Path) -> None:
         axis.bar(names, [summary[n][key] for n in names], color="tab:blue")
         axis.set_title(title)
         axis.tick_params(axis="x", rotation=45)
+    for axis in axes.ravel()[len(COLUMNS) :]:
+        axis.set_visible(False)
     figure.suptitle(f"Binaural renderer fidelity against AXD head 2 ({RATE / 1000:g} kHz)")
     figure.tight_layout()
     path.parent.mkdir(parents=True, exist_ok=True)
