@@ -2,9 +2,12 @@
 
 Features of a binaural signal (2, n) and, when given, its dry mono source:
 - ITD (GCC-PHAT below 1.5 kHz, `cascade.metrics.itd`), in units of 50 µs;
-- ILD in 16 log-spaced bands from 250 Hz to 7.5 kHz (Welch spectra), in units of 3 dB;
+- ILD in 16 log-spaced bands from 250 Hz to 7.5 kHz (Welch spectra), in units of 3 dB (bands up to
+  16 kHz made a worse listener for another head: pinna cues above 8 kHz differ too much between heads);
 - monaural spectral cues (needs the source): each ear's band gain over the source, minus the mean
-  over bands and ears (so level and distance drop out), in units of 3 dB. These resolve front from back.
+  over bands and ears (so level and distance drop out), in units of 3 dB, in the bands where the
+  source is within 50 dB of its strongest band (elsewhere the gain is noise over noise). These
+  resolve front from back.
 
 Templates are the same features of white noise rendered through a measured HRIR set every 2° of
 azimuth at 0° elevation; `localize` returns the azimuth of the nearest template (weighted Euclidean
@@ -20,6 +23,7 @@ from cascade.metrics import itd
 from renderers.hrir import HrirSet
 
 BAND_EDGES_HZ = np.geomspace(250.0, 7500.0, 17)
+SOURCE_RANGE_DB = 50.0  # spectral cues only where the source is within this of its strongest band
 ITD_UNIT = 50e-6  # s
 LEVEL_UNIT = 3.0  # dB
 WEIGHTS = {"itd": 1.0, "ild": 1.0, "spectral": 1.0}  # per feature group, on mean squared unit differences
@@ -37,13 +41,16 @@ def _band_levels(signals: np.ndarray, sample_rate: int) -> np.ndarray:
 
 
 def features(binaural: np.ndarray, sample_rate: int, source: np.ndarray | None = None) -> dict[str, np.ndarray]:
-    """Feature groups 'itd' (1,), 'ild' (16,) and, with `source`, 'spectral' (32,), in their units."""
+    """Feature groups 'itd' (1,), 'ild' (16,) and, with `source`, 'spectral' (32,; NaN in the bands where
+    the source is too weak), in their units."""
     binaural = np.asarray(binaural, dtype=np.float64)[:2]
     levels = _band_levels(binaural, sample_rate)
     out = {"itd": np.array([itd(binaural, sample_rate) / ITD_UNIT]), "ild": (levels[0] - levels[1]) / LEVEL_UNIT}
     if source is not None:
-        gains = levels - _band_levels(np.asarray(source, dtype=np.float64)[None], sample_rate)
-        out["spectral"] = ((gains - gains.mean()) / LEVEL_UNIT).ravel()
+        source_levels = _band_levels(np.asarray(source, dtype=np.float64)[None], sample_rate)
+        gains = levels - source_levels
+        gains[:, source_levels[0] < source_levels.max() - SOURCE_RANGE_DB] = np.nan
+        out["spectral"] = ((gains - np.nanmean(gains)) / LEVEL_UNIT).ravel()
     return out
 
 
@@ -69,7 +76,7 @@ class Localizer:
         if sample_rate != self.sample_rate:
             raise ValueError(f"this localizer was calibrated at {self.sample_rate} Hz, got {sample_rate} Hz")
         found = features(binaural, sample_rate, source)
-        return sum(WEIGHTS[key] * np.mean((self.templates[key] - value) ** 2, axis=1) for key, value in found.items())
+        return sum(WEIGHTS[key] * np.nanmean((self.templates[key] - value) ** 2, axis=1) for key, value in found.items())
 
     def localize(self, binaural: np.ndarray, sample_rate: int, source: np.ndarray | None = None) -> float:
         """Azimuth (deg, +90 = left) of the best-matching template."""

@@ -1,8 +1,9 @@
-"""Speed of the DSP spatializers on 10 s of 44.1 kHz mono noise.
+"""Speed of the spatializers (the DSP ones and the shipped NFS network) on 10 s of 44.1 kHz mono noise.
 
     python -m benchmarks.renderer_speed [--repeats 7] [--json PATH]
 
-Figures are medians over repeats after one warm-up (which loads MIT KEMAR and builds its interpolator).
+Figures are medians over repeats after one warm-up (which loads MIT KEMAR and builds its interpolator);
+the NFS runs on torch's CPU threads (its count is in the output).
 """
 
 from __future__ import annotations
@@ -12,9 +13,11 @@ import json
 import sys
 
 import numpy as np
+import torch
 
 from benchmarks.timing import machine, median_seconds
 from cascade.files import write_text
+from renderers import get
 from renderers.foa import FoaBinauralRenderer, decode_binaural, encode
 from renderers.hrir import load_hrirs
 from renderers.hrtf import HrtfRenderer
@@ -32,6 +35,7 @@ def measure(repeats: int = 7) -> dict:
     hrtf = HrtfRenderer()
     foa = FoaBinauralRenderer()
     hrirs = load_hrirs()
+    nfs = get("nfs")
     encoded = encode(mono, RATE, static, foa.reference_distance)
     cases = {
         "hrtf static": lambda: hrtf.render(mono, RATE, static),
@@ -39,12 +43,15 @@ def measure(repeats: int = 7) -> dict:
         "foa encode static": lambda: encode(mono, RATE, static, foa.reference_distance),
         "foa encode moving": lambda: encode(mono, RATE, moving, foa.reference_distance),
         "foa -> binaural decode": lambda: decode_binaural(encoded, RATE, hrirs),
+        "nfs static": lambda: nfs.render(mono, RATE, static),
+        "nfs moving": lambda: nfs.render(mono, RATE, moving),
     }
     return {
         "machine": machine(),
         "audio_seconds": SECONDS,
         "sample_rate": RATE,
         "repeats": repeats,
+        "torch_threads": torch.get_num_threads(),
         "seconds": {name: median_seconds(work, repeats) for name, work in cases.items()},
     }
 
@@ -55,7 +62,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--json", help="also write the figures to this JSON file")
     args = parser.parse_args(argv)
     result = measure(args.repeats)
-    print(f"{result['machine']}; {SECONDS:g} s of mono at {RATE} Hz, median of {args.repeats}")
+    print(f"{result['machine']}; {SECONDS:g} s of mono at {RATE} Hz, median of {args.repeats}; "
+          f"{result['torch_threads']} torch threads")
     print(f"{'stage':<24}{'ms':>10}{'x real time':>14}")
     for name, seconds in result["seconds"].items():
         print(f"{name:<24}{seconds * 1e3:>10.1f}{SECONDS / seconds:>14.0f}")

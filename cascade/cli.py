@@ -197,7 +197,7 @@ def _build_parser() -> argparse.ArgumentParser:
     models.add_argument("--text-encoder-weights", action="store_true",
                         help="also download FLAN-T5-large's own weights (3.1 GB; TangoFlux's checkpoint already holds its encoder)")
 
-    # every argument, options included, goes to renderers.nfs_train ("+" keeps argparse from reading "--x" here)
+    # every argument, options included, goes to cascade.training.nfs ("+" keeps argparse from reading "--x" here)
     train = verbs.add_parser("train-nfs", help="train the Neural Fourier Shift renderer", add_help=False, prefix_chars="+")
     train.add_argument("rest", nargs=argparse.REMAINDER)
     return parser
@@ -367,7 +367,7 @@ def main(argv: list[str] | None = None) -> int:
         if args.verb == "models":
             return _models(args)
         if args.verb == "train-nfs":
-            return _run_module("renderers.nfs_train", args.rest)
+            return _run_module("cascade.training.nfs", args.rest)
     except KeyboardInterrupt:
         print("cascade: interrupted; no partial files were left", file=sys.stderr)
         return 130

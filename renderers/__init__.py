@@ -58,7 +58,7 @@ REGISTRY.register("foa", "renderers.foa:FoaBinauralRenderer", "the AmbiX stream 
                   options=(_SOFA, _EQ))
 REGISTRY.register("nfs", "renderers.nfs:NfsRenderer", "Neural Fourier Shift network trained by this project",
                   options=(Option("checkpoint", "--nfs-checkpoint", "NFS checkpoint (.pt) instead of the shipped one", metavar="PT"), _DEVICE),
-                  native_rate=16000)
+                  native_rate=44100)
 
 get = REGISTRY.get
 names = REGISTRY.names

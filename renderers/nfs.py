@@ -1,20 +1,25 @@
-"""Neural Fourier Shift (NFS) binaural renderer, after Lee & Lee (ICASSP 2023) and TTMBA §2.2.
+"""Neural Fourier Shift (NFS) binaural renderer, after Lee & Lee (ICASSP 2023) and TTMBA §2.2, at the full band.
 
-The mono signal is cut into Hann frames (50 % hop) and transformed with a zero-padded DFT. For every
-frame, from the source position alone, a Scaler predicts a strictly positive magnitude and a Shifter a
-bounded delay per ear, per channel (C per ear) and per DFT bin. The geometric time of flight g from the
-source to each ear (straight, or around a rigid sphere of `head_radius` when the ear is in its shadow)
-is added to the learned delay (φ = ϕ + g), the magnitude is multiplied by the distance gain
-reference_distance / r, and the shift is applied as a linear phase. The C channels are summed with
-learned non-negative weights (in the DFT domain, which equals the sum after the inverse DFT), then
-inverse DFT and overlap-add. With every learned parameter at zero the output is the input delayed
-by g per ear with a 1/r amplitude gain. No noise is injected.
+The mono signal comes in already propagated to the head centre (travel delay, Doppler and the 1/r gain,
+by `renderers.propagation`, as for the HRTF renderer). From the source position alone, a Scaler predicts
+a strictly positive magnitude and a Shifter a bounded delay ϕ per ear, per channel (C per ear) and per
+frequency band (`bands` points equally spaced in mel up to half the rate, linearly interpolated to the
+bins of a DFT of 2 x `taps`). Each ear's filter is the sum over channels (learned non-negative weights)
+of that magnitude times the linear phase of ϕ, times a pure geometric delay: the target head's common
+onset plus the extra path from the head centre to that ear around a rigid sphere of `head_radius`
+(Woodworth), so the interaural delay is geometric whatever the learned part does. The filter is then cut
+to `taps` samples (a Tukey window). A static source is one convolution with each ear's filter; a moving
+one is cut into Hann frames (50 % hop), each filtered through a DFT of twice the frame by the filters of
+its position and overlap-added. Because a filter never exceeds a frame, circular convolution equals
+linear convolution in every frame. Uncut filters used to wrap around the frame, which made the
+overlap-add time-variant: it leaked every frequency into every other at the frame rate, identically in
+both ears, so a source with no energy below 1.5 kHz had no interaural delay there.
 
-The estimators see the geometry through sinusoidal encodings and learned Fourier features; frequency
-tokens cross-attend to geometry tokens (source, ipsilateral-ear and contralateral-ear vectors) and pass
-through squeeze-and-excitation and gMLP blocks. Each ear is predicted from the geometry mirrored to the
-left side, so one estimator serves both ears. Source orientation is not modelled: a `SourcePath` carries
-none (every source faces the listener).
+With every learned parameter at zero an ear's output is the input delayed by the onset plus that ear's
+extra path / c. The estimators see the geometry through sinusoidal encodings and learned Fourier
+features; frequency tokens cross-attend to geometry tokens (source, ipsilateral-ear and contralateral-ear
+vectors) and pass through squeeze-and-excitation and gMLP blocks. Each ear is predicted from the geometry
+mirrored to the left side, so one estimator serves both ears. Source orientation is not modelled.
 """
 
 from __future__ import annotations
@@ -33,30 +38,44 @@ from cascade.devices import torch_device
 from cascade.geometry import SPEED_OF_SOUND, to_cartesian
 from renderers import Renderer, RendererError
 from renderers.path import SourcePath
-from renderers.propagation import MIN_DISTANCE
+from renderers.propagation import emission_times, propagate, propagated_length
 
 DEFAULT_CHECKPOINT = Path(__file__).parent / "checkpoints" / "nfs.pt"
-GUARD_SECONDS = 1e-3  # in-frame headroom for negative learned shifts
+KEY_STRIDE = 16  # frames (0.37 s at 44.1 kHz): a moving source's learned response is computed at least this often ...
+KEY_DEGREES = 5.0  # ... and whenever its direction has turned this far (the spacing of KEMAR's horizontal measurements)
 
 
 @dataclass(frozen=True)
 class NfsConfig:
-    """Sizes of the network; `frame` in samples at `sample_rate` (Hz), shifts in ms, lengths in metres."""
+    """Sizes of the network: `frame` and `taps` in samples at `sample_rate` (Hz), delays in ms, lengths in metres.
 
-    sample_rate: int = 16000
-    frame: int = 512
+    `latency_ms` is the headroom each filter keeps before the earliest arrival for its acausal part;
+    `onset_ms` the target head's common delay after the spherical-head arrival (fitted at training).
+    """
+
+    sample_rate: int = 44100
+    frame: int = 2048
+    taps: int = 1024
+    latency_ms: float = 2.0
     channels: int = 12
-    bands: int = 64
+    bands: int = 128
     width: int = 64
     blocks: int = 3
     heads: int = 4
     octaves: int = 6
     fourier_features: int = 16
     shift_min_ms: float = -1.0
-    shift_max_ms: float = 12.0
+    shift_max_ms: float = 4.0
     head_radius: float = 0.0875
+    onset_ms: float = 0.9
     reference_distance: float = 1.4
-    position_stride: int = 4  # moving sources: estimators run every this many frames, interpolated between
+
+    def __post_init__(self) -> None:
+        if self.frame < 16 or self.frame % 2 or not 2 * self.latency <= self.taps <= self.frame:
+            raise RendererError(f"NFS sizes: frame must be even and >= 16, taps within [2 x latency, frame]; "
+                                f"got frame={self.frame}, taps={self.taps}, latency={self.latency} samples")
+        if not self.shift_min_ms < 0 < self.shift_max_ms or self.width % self.heads or self.bands < 2:
+            raise RendererError("NFS sizes: shift_min_ms < 0 < shift_max_ms, width a multiple of heads, bands >= 2")
 
     @property
     def hop(self) -> int:
@@ -70,14 +89,31 @@ class NfsConfig:
     def bins(self) -> int:
         return self.frame + 1
 
+    @property
+    def design_bins(self) -> int:
+        """DFT bins on which each filter is designed (a DFT of 2 x taps) before it is cut to `taps`."""
+        return self.taps + 1
+
+    @property
+    def latency(self) -> int:
+        """Headroom in samples."""
+        return math.ceil(self.latency_ms * 1e-3 * self.sample_rate)
+
     @classmethod
     def from_dict(cls, data: dict) -> NfsConfig:
+        """The config stored in a checkpoint; RendererError when it lacks fields (an older NFS)."""
         names = {f.name for f in fields(cls)}
+        missing = sorted(names - set(data))
+        if missing:
+            raise RendererError(f"checkpoint config lacks {', '.join(missing)}: it was written by an older NFS; "
+                                "retrain with `cascade train-nfs`")
         return cls(**{k: v for k, v in data.items() if k in names})
 
 
 class FourierEncoding(nn.Module):
     """Input vector, its sinusoidal encoding (octaves of π) and learned Fourier features, projected to `width`."""
+
+    scales: torch.Tensor
 
     def __init__(self, dims: int, octaves: int, features: int, width: int) -> None:
         super().__init__()
@@ -138,7 +174,13 @@ class Block(nn.Module):
 
 
 class NeuralFourierShift(nn.Module):
-    """Scaler and Shifter over geometry, and the Fourier-shift synthesis of binaural frames."""
+    """Scaler and Shifter over geometry, each ear's time-limited filter, and the framed synthesis of binaural audio."""
+
+    band_frequency: torch.Tensor
+    to_bins: torch.Tensor
+    bin_hz: torch.Tensor
+    window: torch.Tensor
+    taper: torch.Tensor
 
     def __init__(self, config: NfsConfig) -> None:
         super().__init__()
@@ -148,29 +190,23 @@ class NeuralFourierShift(nn.Module):
         self.frequency = FourierEncoding(1, c.octaves, c.fourier_features, c.width)
         self.scaler = nn.ModuleList([Block(c.width, c.heads, c.bands) for _ in range(c.blocks)])
         self.shifter = nn.ModuleList([Block(c.width, c.heads, c.bands) for _ in range(c.blocks)])
-        self.scale_head = nn.Sequential(nn.LayerNorm(c.width), nn.Linear(c.width, c.channels))
-        self.shift_head = nn.Sequential(nn.LayerNorm(c.width), nn.Linear(c.width, c.channels))
-        self.channel_weight = nn.Parameter(torch.zeros(c.channels))
-        for head in (self.scale_head[1], self.shift_head[1]):
+        heads = [nn.Linear(c.width, c.channels) for _ in range(2)]
+        for head in heads:
             nn.init.normal_(head.weight, std=1e-2)
             nn.init.zeros_(head.bias)
+        self.scale_head = nn.Sequential(nn.LayerNorm(c.width), heads[0])
+        self.shift_head = nn.Sequential(nn.LayerNorm(c.width), heads[1])
+        self.channel_weight = nn.Parameter(torch.zeros(c.channels))
         self.register_buffer("band_frequency", torch.linspace(-1.0, 1.0, c.bands)[:, None], persistent=False)
-        self.register_buffer("interpolation", _interpolation_matrix(c.bands, c.bins), persistent=False)
-        self.register_buffer("bin_hz", torch.arange(c.bins, dtype=torch.float32) * c.sample_rate / c.fft_size,
-                             persistent=False)
+        self.register_buffer("to_bins", _band_interpolation(c.bands, c.design_bins, c.sample_rate), persistent=False)
+        self.register_buffer("bin_hz", torch.linspace(0.0, c.sample_rate / 2, c.design_bins), persistent=False)
         self.register_buffer("window", torch.hann_window(c.frame, periodic=True), persistent=False)
-        lo, hi = c.shift_min_ms, c.shift_max_ms
-        self._shift_offset = math.log(-lo / hi) if lo < 0 < hi else 0.0
-
-    def set_mean_shift(self, seconds: float) -> None:
-        """Initialise the Shifter's bias so the learned delay starts near `seconds` (e.g. the HRIRs' mean onset)."""
-        lo, hi = self.config.shift_min_ms * 1e-3, self.config.shift_max_ms * 1e-3
-        p = (min(max(seconds, lo), hi) - lo) / (hi - lo)
-        with torch.no_grad():
-            self.shift_head[1].bias.fill_(math.log(p / (1 - p)) - self._shift_offset)
+        self.register_buffer("taper", _tukey(c.taps, c.latency // 2, c.taps // 8), persistent=False)
+        self._shift_offset = math.log(-c.shift_min_ms / c.shift_max_ms)
 
     def ear_geometry(self, positions: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
-        """Per ear (left, right): geometry tokens (..., 2, 3, 4) mirrored to the left side, and time of flight (..., 2) s."""
+        """Per ear (left, right): geometry tokens (..., 2, 3, 4) mirrored to the left side, and the extra
+        path (..., 2) in s from the head centre to the ear around the sphere (negative on the near side)."""
         a, ref = self.config.head_radius, self.config.reference_distance
         mirror = torch.tensor([[1.0, 1.0, 1.0], [1.0, -1.0, 1.0]], device=positions.device)
         source = positions[..., None, :] * mirror
@@ -179,13 +215,13 @@ class NeuralFourierShift(nn.Module):
         vectors = torch.stack([source, ipsi, contra], dim=-2)
         lengths = vectors.norm(dim=-1, keepdim=True).clamp_min(1e-6)
         tokens = torch.cat([vectors / lengths, torch.log(lengths / ref)], dim=-1)
-        return tokens, sphere_path(source, a) / SPEED_OF_SOUND
+        return tokens, (sphere_path(source, a) - source.norm(dim=-1)) / SPEED_OF_SOUND
 
     def estimate(self, positions: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
-        """Log-magnitudes and learned shifts ϕ (s), each (..., 2, C, bins), and the time of flight g (..., 2) s,
-        for source positions (..., 3) in metres (x front, y left, z up)."""
+        """Log-magnitudes and learned delays ϕ (s), each (..., 2, C, design_bins), and each ear's pure delay (..., 2) s
+        (latency + onset + extra path), for source positions (..., 3) in metres (x front, y left, z up)."""
         c = self.config
-        tokens, flight = self.ear_geometry(positions)
+        tokens, extra = self.ear_geometry(positions)
         lead = tokens.shape[:-2]
         geometry = (self.geometry(tokens) + self.token_type).reshape(-1, 3, c.width)
         query = self.frequency(self.band_frequency).expand(geometry.shape[0], -1, -1)
@@ -194,55 +230,98 @@ class NeuralFourierShift(nn.Module):
             scale = block(scale, geometry)
         for block in self.shifter:
             shift = block(shift, geometry)
-        scale = self.interpolation @ self.scale_head(scale)
-        shift = self.interpolation @ self.shift_head(shift)
+        scale = self.scale_head(scale).transpose(-1, -2) @ self.to_bins
+        shift = self.shift_head(shift).transpose(-1, -2) @ self.to_bins
         lo, hi = c.shift_min_ms * 1e-3, c.shift_max_ms * 1e-3
         shift = lo + (hi - lo) * torch.sigmoid(shift + self._shift_offset)
-        return (scale.transpose(-1, -2).reshape(*lead, c.channels, c.bins),
-                shift.transpose(-1, -2).reshape(*lead, c.channels, c.bins), flight)
+        delay = extra + self.common_delay
+        return (scale.reshape(*lead, c.channels, c.design_bins), shift.reshape(*lead, c.channels, c.design_bins),
+                delay)
 
-    def estimate_strided(self, positions: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
-        """Log-magnitudes and learned shifts of `estimate` for positions (batch, P, 3), computed on every
-        `position_stride`-th frame (and the last) and linearly interpolated to all P frames."""
-        count = positions.shape[-2]
-        keys = torch.unique(torch.cat([torch.arange(0, count, self.config.position_stride), torch.tensor([count - 1])]))
-        log_scale, shift, _ = self.estimate(positions[..., keys, :])
-        if keys.numel() == count:
-            return log_scale, shift
-        mix = _interpolation_matrix(keys.numel(), count, keys.float()).to(positions.device)
-        return torch.einsum("pk,bk...->bp...", mix, log_scale), torch.einsum("pk,bk...->bp...", mix, shift)
-
-    def transfer(self, positions: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
-        """Per-frame transfer functions (..., 2, bins) complex, relative to a whole-sample bulk delay (..., ) in samples."""
+    def learned(self, positions: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        """Each ear's learned response (..., 2, design_bins) complex (channels summed, no pure delay) and pure
+        delay (..., 2) s, for source positions (..., 3) m."""
         c = self.config
-        log_scale, shift = self.estimate_strided(positions)
-        flight = self.ear_geometry(positions)[1]
-        distance = positions.norm(dim=-1)
-        gain = c.reference_distance / distance.clamp_min(MIN_DISTANCE)
-        guard = math.ceil(GUARD_SECONDS * c.sample_rate)
-        bulk = (torch.floor(flight.min(dim=-1).values * c.sample_rate) - guard).clamp_min(0).detach()
-        residual = (shift + (flight - bulk[..., None] / c.sample_rate)[..., None, None]).clamp_min(0.0)
-        weights = torch.exp(self.channel_weight) / c.channels
-        spectra = torch.polar(torch.exp(log_scale) * weights[:, None], -2 * math.pi * self.bin_hz * residual)
-        return spectra.sum(dim=-2) * gain[..., None, None], bulk
+        log_scale, shift, delay = self.estimate(positions)
+        magnitude = torch.exp(log_scale + self.channel_weight[:, None]) / c.channels
+        phase = (-2 * math.pi) * self.bin_hz * shift
+        return torch.complex((magnitude * phase.cos()).sum(dim=-2), (magnitude * phase.sin()).sum(dim=-2)), delay
+
+    def cut(self, spectra: torch.Tensor, delay: torch.Tensor) -> torch.Tensor:
+        """FIRs (..., 2, taps): learned responses `spectra` delayed by `delay` (..., 2) s, cut to `taps` samples."""
+        spectra = spectra * torch.polar(torch.ones_like(self.bin_hz), (-2 * math.pi) * self.bin_hz * delay[..., None])
+        return torch.fft.irfft(spectra, 2 * self.config.taps)[..., : self.config.taps] * self.taper
+
+    def filters(self, positions: torch.Tensor) -> torch.Tensor:
+        """Each ear's FIR (..., 2, taps) for source positions (..., 3) m; its sample 0 is `latency` samples
+        before the sound reaches the head centre."""
+        return self.cut(*self.learned(positions))
+
+    def path_filters(self, positions: torch.Tensor) -> torch.Tensor:
+        """`filters` (batch, P, 2, taps) for positions (batch, P, 3): the pure delays exact at every frame, the
+        learned responses computed at `key_frames` and linearly interpolated between."""
+        count = positions.shape[-2]
+        keys = key_frames(positions).to(positions.device)
+        spectra, _ = self.learned(positions[:, keys])
+        if keys.numel() < count:
+            mix = _interpolation_matrix(keys.numel(), count, keys.float().cpu()).to(positions.device)
+            spectra = torch.view_as_complex(torch.einsum("pk,bk...->bp...", mix, torch.view_as_real(spectra)).contiguous())
+        return self.cut(spectra, self.ear_geometry(positions)[1] + self.common_delay)
+
+    @property
+    def common_delay(self) -> float:
+        """Seconds every filter adds besides its ear's extra path: the latency headroom and the head's onset."""
+        return self.config.latency / self.config.sample_rate + self.config.onset_ms * 1e-3
 
     def forward(self, mono: torch.Tensor, positions: torch.Tensor, length: int) -> torch.Tensor:
-        """Binaural (batch, 2, length) from mono (batch, n) and positions (batch, P, 3) m, P = 1 (static) or
-        one per frame (`frame_times(n)`); output sample k is at input time k."""
+        """Binaural (batch, 2, length) from mono (batch, n) that has reached the head centre and positions
+        (batch, P, 3) m, P = 1 (static: one convolution) or one per frame (`frame_times(n)`: Hann frames with
+        50 % overlap, each through the filters of its position); output sample k is at input time k."""
         c = self.config
         batch, n = mono.shape
+        if positions.shape[-2] == 1:
+            size = 1 << math.ceil(math.log2(n + c.taps))
+            out = torch.fft.irfft(torch.fft.rfft(mono, size)[:, None] * torch.fft.rfft(self.filters(positions[:, 0]), size), size)
+            return F.pad(out[..., c.latency : c.latency + length], (0, max(c.latency + length - size, 0)))
         count = frame_count(n, c)
         padded = F.pad(mono, (c.hop, count * c.hop + c.hop - n))
         frames = padded.unfold(-1, c.frame, c.hop)[:, :count] * self.window
         spectra = torch.fft.rfft(frames, c.fft_size)
-        transfer, bulk = self.transfer(positions)
-        blocks = torch.fft.irfft(spectra[:, :, None] * transfer, c.fft_size)
-        starts = torch.arange(count, device=mono.device) * c.hop + bulk.long().expand(batch, count)
-        index = (starts[..., None] + torch.arange(c.fft_size, device=mono.device)).clamp_max(length + c.hop)
-        out = torch.zeros(batch, 2, length + c.hop + 1, device=mono.device, dtype=blocks.dtype)
-        index = index[:, None].expand(-1, 2, -1, -1).reshape(batch, 2, -1)
-        out.scatter_add_(-1, index, blocks.transpose(1, 2).reshape(batch, 2, -1))
-        return out[..., c.hop : c.hop + length]
+        response = torch.fft.rfft(self.path_filters(positions), c.fft_size)
+        blocks = torch.fft.irfft(spectra[:, :, None] * response, c.fft_size)
+        total = (count - 1) * c.hop + c.fft_size
+        out = F.fold(blocks.permute(0, 2, 3, 1).reshape(batch, 2 * c.fft_size, count), (1, total),
+                     kernel_size=(1, c.fft_size), stride=(1, c.hop))[:, :, 0]
+        start = c.hop + c.latency
+        return F.pad(out[..., start : start + length], (0, max(start + length - total, 0)))
+
+
+def key_frames(positions: torch.Tensor) -> torch.Tensor:
+    """Frame indices at which a moving source's learned responses are computed, for positions (batch, P, 3):
+    the first, the last, and every frame KEY_STRIDE frames or KEY_DEGREES of direction from the key before it."""
+    direction = F.normalize(positions, dim=-1).detach().cpu().numpy()
+    limit = math.cos(math.radians(KEY_DEGREES))
+    keys = [0]
+    for k in range(1, direction.shape[1]):
+        if k - keys[-1] >= KEY_STRIDE or k == direction.shape[1] - 1 or (direction[:, k] * direction[:, keys[-1]]).sum(-1).min() < limit:
+            keys.append(k)
+    return torch.tensor(keys)
+
+
+def _band_interpolation(bands: int, bins: int, sample_rate: int) -> torch.Tensor:
+    """(bands, bins) linear interpolation from values at `bands` frequencies, equal steps of mel from 0 Hz to
+    half the rate, to `bins` equally spaced DFT bins over the same range."""
+    top = 2595.0 * math.log10(1.0 + sample_rate / 2 / 700.0)
+    hz = 700.0 * (10.0 ** (torch.linspace(0.0, top, bands, dtype=torch.float64) / 2595.0) - 1.0)
+    return _interpolation_matrix(bands, bins, (hz / (sample_rate / 2) * (bins - 1)).float()).T.contiguous()
+
+
+def _tukey(length: int, fade_in: int, fade_out: int) -> torch.Tensor:
+    """A window of `length` samples: raised-cosine rise over `fade_in`, flat, raised-cosine fall over `fade_out`."""
+    window = torch.ones(length)
+    window[:fade_in] = 0.5 - 0.5 * torch.cos(math.pi * (torch.arange(fade_in) + 0.5) / fade_in)
+    window[length - fade_out :] = 0.5 + 0.5 * torch.cos(math.pi * (torch.arange(fade_out) + 0.5) / fade_out)
+    return window
 
 
 def sphere_path(source: torch.Tensor, radius: float) -> torch.Tensor:
@@ -256,19 +335,15 @@ def sphere_path(source: torch.Tensor, radius: float) -> torch.Tensor:
     return torch.where((angle <= tangent) | (r <= radius), straight, around)
 
 
-def _interpolation_matrix(bands: int, bins: int, at: torch.Tensor | None = None) -> torch.Tensor:
-    """(bins, bands) linear interpolation from `bands` points (equally spaced, or at the increasing
-    indices `at` of a grid of `bins`) to `bins` equally spaced points."""
-    position = torch.linspace(0.0, bands - 1.0, bins)
-    if at is not None:
-        grid = torch.arange(bins, dtype=torch.float32)
-        low = (torch.searchsorted(at, grid, right=True) - 1).clamp(0, bands - 2)
-        position = low + (grid - at[low]) / (at[low + 1] - at[low])
-    low = position.floor().long().clamp_max(bands - 2)
-    fraction = position - low
-    matrix = torch.zeros(bins, bands)
-    matrix[torch.arange(bins), low] = 1 - fraction
-    matrix[torch.arange(bins), low + 1] = fraction
+def _interpolation_matrix(keys: int, count: int, at: torch.Tensor) -> torch.Tensor:
+    """(count, keys) linear interpolation from values at the increasing positions `at` (from 0 to count - 1)
+    on a grid of `count` to every grid index."""
+    grid = torch.arange(count, dtype=torch.float32)
+    low = (torch.searchsorted(at, grid, right=True) - 1).clamp(0, keys - 2)
+    fraction = ((grid - at[low]) / (at[low + 1] - at[low])).clamp(0.0, 1.0)
+    matrix = torch.zeros(count, keys)
+    matrix[torch.arange(count), low] = 1 - fraction
+    matrix[torch.arange(count), low + 1] = fraction
     return matrix
 
 
@@ -283,37 +358,51 @@ def frame_times(n: int, config: NfsConfig) -> np.ndarray:
 
 
 def path_positions(path: SourcePath, n: int, config: NfsConfig) -> np.ndarray:
-    """(P, 3) float32 positions (m): one for a static path, else one per frame centre."""
-    times = frame_times(n, config) if path.moves else np.zeros(1)
-    azimuth, elevation, distance = path.at(times)
+    """(P, 3) float32 positions (m): one for a static path, else where the source was when the sound heard
+    at each frame centre left it (n samples that have reached the head centre)."""
+    if not path.moves:
+        return to_cartesian(path.azimuth, path.elevation, path.distance).astype(np.float32)
+    azimuth, elevation, distance = path.at(np.clip(emission_times(path, frame_times(n, config)), 0.0, None))
     return to_cartesian(azimuth, elevation, distance).astype(np.float32)
 
 
-def save_checkpoint(model: NeuralFourierShift, path: str | Path) -> None:
-    """Config and weights in one torch file."""
-    torch.save({"config": asdict(model.config), "state": model.state_dict()}, str(path))
+def save_checkpoint(model: NeuralFourierShift, path: str | Path, extra: dict | None = None, half: bool = False) -> None:
+    """Config and weights (float16 when `half`) in one torch file, with `extra` entries (e.g. training state)."""
+    state = {k: v.half() if half and v.is_floating_point() else v for k, v in model.state_dict().items()}
+    torch.save({"config": asdict(model.config), "state": state, **(extra or {})}, str(path))
 
 
-def load_checkpoint(path: str | Path) -> NeuralFourierShift:
-    """The model in `path`; raises RendererError with a one-line reason when missing or unreadable."""
+def read_checkpoint(path: str | Path) -> dict:
+    """The raw contents of a checkpoint file; RendererError with a one-line reason when missing or unreadable."""
     path = Path(path)
     if not path.is_file():
         raise RendererError(f"NFS checkpoint {path} not found; train one with `cascade train-nfs` or pass checkpoint=PATH")
     try:
         data = torch.load(str(path), map_location="cpu", weights_only=True)
-        model = NeuralFourierShift(NfsConfig.from_dict(data["config"]))
-        model.load_state_dict(data["state"])
     except Exception as error:  # torch raises many kinds for a truncated or foreign file
         reason = str(error).splitlines()[0] if str(error) else type(error).__name__
         raise RendererError(f"NFS checkpoint {path.name} is unreadable ({reason}); retrain with `cascade train-nfs`") from None
+    if not isinstance(data, dict) or not isinstance(data.get("config"), dict) or not isinstance(data.get("state"), dict):
+        raise RendererError(f"NFS checkpoint {path.name} holds no config and weights; retrain with `cascade train-nfs`")
+    return data
+
+
+def load_checkpoint(path: str | Path) -> NeuralFourierShift:
+    """The model in `path` (float32); RendererError with a one-line reason when missing, unreadable or older."""
+    data = read_checkpoint(path)
+    model = NeuralFourierShift(NfsConfig.from_dict(data["config"]))
+    try:
+        model.load_state_dict({k: v.float() if v.is_floating_point() else v for k, v in data["state"].items()})
+    except RuntimeError as error:
+        raise RendererError(f"NFS checkpoint {Path(path).name} does not match its config ({str(error).splitlines()[0]})") from None
     return model.eval()
 
 
 class NfsRenderer(Renderer):
     """Binaural rendering with a trained Neural Fourier Shift network (the shipped checkpoint by default).
 
-    Works at the network's rate (16 kHz in the shipped model) and resamples at its boundary, so the
-    output holds no energy above half that rate.
+    Works at the network's rate (44.1 kHz in the shipped model): a source at another rate is resampled
+    once on the way in and once on the way out, together with its room images.
     """
 
     name = "nfs"
@@ -325,21 +414,30 @@ class NfsRenderer(Renderer):
         self.reference_distance = self.config.reference_distance
 
     def render(self, mono: np.ndarray, sample_rate: int, path: SourcePath) -> np.ndarray:
-        """(2, n) float32, n = len(mono) + max propagation delay + one frame (samples at `sample_rate`)."""
+        """(2, n) float32, n = len(mono) + max propagation delay + the filter length (samples at `sample_rate`)."""
         return self.render_many(mono, sample_rate, [(path, 1.0)])
 
     def render_many(self, mono: np.ndarray, sample_rate: int, sources: list[tuple[SourcePath, float]]) -> np.ndarray:
         """(2, n) float32 sum over (path, gain), resampled to the network's rate and back once for all of them."""
-        c = self.config
-        mono = np.asarray(mono, dtype=np.float32).reshape(-1)
-        inner = torch.from_numpy(resample(mono, sample_rate, c.sample_rate))[None].to(self.device)
-        delay = max(float(path.distance.max()) for path, _ in sources) / SPEED_OF_SOUND
-        length = inner.shape[-1] + math.ceil(delay * c.sample_rate) + c.frame
-        out = torch.zeros(2, length, device=self.device)
-        with torch.inference_mode():
-            for path, gain in sources:
-                positions = torch.from_numpy(path_positions(path, inner.shape[-1], c))[None].to(self.device)
-                out += gain * self.model(inner, positions, length)[0]
-        size = mono.size + math.ceil(delay * sample_rate) + math.ceil(c.frame * sample_rate / c.sample_rate)
-        out_rate = resample(out.cpu().numpy(), c.sample_rate, sample_rate)
-        return np.ascontiguousarray(np.pad(out_rate, ((0, 0), (0, max(size - out_rate.shape[-1], 0))))[:, :size], dtype=np.float32)
+        return render_sources(self.model, mono, sample_rate, sources)
+
+
+def render_sources(model: NeuralFourierShift, mono: np.ndarray, sample_rate: int,
+                   sources: list[tuple[SourcePath, float]]) -> np.ndarray:
+    """(2, n) float32: `mono` propagated along each (path, amplitude gain) and rendered by `model`, summed;
+    n = len(mono) + the longest propagation delay + the filter length, in samples at `sample_rate`."""
+    c = model.config
+    device = model.bin_hz.device
+    mono = np.asarray(mono, dtype=np.float32).reshape(-1)
+    inner = resample(mono, sample_rate, c.sample_rate)
+    farthest = max((path for path, _ in sources), key=lambda path: float(path.distance.max()))
+    length = propagated_length(inner.size, farthest, c.sample_rate) + c.taps
+    out = torch.zeros(2, length, device=device)
+    with torch.inference_mode():
+        for path, gain in sources:
+            arrived = propagate(inner, c.sample_rate, path, c.reference_distance)
+            positions = torch.from_numpy(path_positions(path, arrived.size, c))[None].to(device)
+            out += gain * model(torch.from_numpy(arrived)[None].to(device), positions, length)[0]
+    size = propagated_length(mono.size, farthest, sample_rate) + math.ceil(c.taps * sample_rate / c.sample_rate)
+    out_rate = resample(out.cpu().numpy(), c.sample_rate, sample_rate)
+    return np.ascontiguousarray(np.pad(out_rate, ((0, 0), (0, max(size - out_rate.shape[-1], 0))))[:, :size], dtype=np.float32)
