@@ -37,6 +37,7 @@ import argparse
 import importlib.util
 import json
 import sys
+from functools import partial
 from pathlib import Path
 
 import numpy as np
@@ -195,7 +196,7 @@ def real_time_factor(renderer, repeats: int = 3) -> tuple[float, float]:
     """Median seconds per second of audio for 10 s of 44.1 kHz noise, static and moving left to right."""
     mono = np.random.default_rng(0).standard_normal(441000).astype(np.float32) * 0.1
     paths = (SourcePath.static(30.0), SourcePath.from_keys([0, 10], [90, -90], [0, 0], [1.5, 1.5]))
-    factors = [median_seconds(lambda path=path: renderer.render(mono, 44100, path), repeats) / 10.0 for path in paths]
+    factors = [median_seconds(partial(renderer.render, mono, 44100, path), repeats) / 10.0 for path in paths]
     return factors[0], factors[1]
 
 
@@ -238,8 +239,8 @@ def run(items: int = 48, seed: int = 0, nfs_checkpoint: Path | None = None, only
                 result[key] = float(np.nanmean([e[key] for e in entries]))
             result["rtf_static"], result["rtf_moving"] = real_time_factor(renderers[name])
         summary[name] = result
-    for name, found in side_correct({"reference": reference} | renderers, seed).items():
-        summary[name] |= found
+    for name, sides in side_correct({"reference": reference} | renderers, seed).items():
+        summary[name] |= sides
     setup = {"items": items, "side_items": SIDE_ITEMS, "seconds": SECONDS, "rate": RATE, "distance_m": DISTANCE,
              "reference": "AXD head 2", "hrir_equalisation": "diffuse", "machine": machine(),
              "nfs_checkpoint": str(nfs_checkpoint or "shipped"), "localizer_templates": {"loc": "AXD head 1", "loc_kemar": "MIT KEMAR"}}

@@ -69,6 +69,7 @@ def random_model(seed: int = 0, spread: float = 3.0, config: NfsConfig = CONFIG)
     return model.eval()
 
 
+@pytest.mark.slow
 def test_frame_pipeline_shapes_and_causality():
     model = random_model()
     n, length = 20000, 22000
@@ -87,6 +88,7 @@ def test_frame_pipeline_shapes_and_causality():
         assert not np.allclose(a[:, k:], b[:, k:])
 
 
+@pytest.mark.slow
 def test_framed_rendering_of_a_source_that_stays_put_is_one_convolution():
     """Hann frames at 50 % overlap sum to one, so a constant filter per frame is a plain convolution."""
     model = random_model(spread=6.0)
@@ -109,6 +111,7 @@ def test_moving_source_keys_are_at_most_16_frames_and_about_5_degrees_apart():
     assert turn.max() < 5.0 + step and np.all(np.diff(keys[keys >= 200][:-1]) == 16)
 
 
+@pytest.mark.slow
 def test_framed_rendering_is_time_invariant_and_leaks_no_frequency():
     """An LTI filter cannot create frequencies the input lacks: high-passed noise stays high-passed through the
     frames of a source that stays put, however wildly the (untrained) network shifts each bin. Filters as long
@@ -130,6 +133,7 @@ def test_framed_rendering_is_time_invariant_and_leaks_no_frequency():
 
 
 @pytest.mark.parametrize("azimuth", [0.0, 90.0, -40.0])
+@pytest.mark.slow
 def test_zeroed_network_is_the_spherical_head_delay(azimuth):
     r = 2.0
     rad = np.radians(azimuth)
@@ -151,6 +155,7 @@ def zeroed_renderer(tmp_path_factory) -> NfsRenderer:
     return NfsRenderer(path)
 
 
+@pytest.mark.slow
 def test_zeroed_renderer_adds_travel_time_and_inverse_square_energy(zeroed_renderer):
     x = band_limited(RATE, high=0.3)  # inside the band where the fractional travel delay is flat
     near = zeroed_renderer.render(x, RATE, SourcePath.static(0.0, 0.0, 1.0))
@@ -192,6 +197,7 @@ def test_shipped_checkpoint_is_full_band_and_small():
     assert DEFAULT_CHECKPOINT.stat().st_size < 10e6
 
 
+@pytest.mark.slow
 def test_shipped_checkpoint_keeps_the_octaves_above_8_khz(shipped):
     x = noise(RATE, seed=2) * 0.1
     path = SourcePath.static(30.0, 0.0, 1.5)
@@ -205,6 +211,7 @@ def test_shipped_checkpoint_keeps_the_octaves_above_8_khz(shipped):
 
 
 @pytest.mark.parametrize("azimuth", [90.0, -90.0])
+@pytest.mark.slow
 def test_shipped_checkpoint_lateral_itd_matches_kemar(shipped, azimuth):
     x = noise(44100, seed=3) * 0.1
     path = SourcePath.static(azimuth, 0.0, 1.4)
@@ -224,6 +231,7 @@ def bird(seed: int) -> np.ndarray:
 
 @pytest.mark.parametrize("kind", ["low-passed noise", "high-passed noise", "bird"])
 @pytest.mark.parametrize("azimuth", [60.0, -60.0])
+@pytest.mark.slow
 def test_shipped_checkpoint_itd_holds_for_band_limited_sources(shipped, kind, azimuth):
     """Sources with (almost) nothing below or above 1.5 kHz keep KEMAR's interaural delay (GCC-PHAT below 1.5 kHz)."""
     x = {"low-passed noise": band_limited(RATE, 4, high=1000 / RATE), "high-passed noise": band_limited(RATE, 5, low=3000 / RATE),
@@ -235,6 +243,7 @@ def test_shipped_checkpoint_itd_holds_for_band_limited_sources(shipped, kind, az
     assert found == pytest.approx(kemar, rel=0.15)
 
 
+@pytest.mark.slow
 def test_shipped_checkpoint_at_48_khz_keeps_the_interaural_delay(shipped):
     x = noise(48000, seed=6) * 0.1
     path = SourcePath.static(-60.0, 10.0, 2.0)
@@ -242,6 +251,7 @@ def test_shipped_checkpoint_at_48_khz_keeps_the_interaural_delay(shipped):
     assert found == pytest.approx(kemar, rel=0.1)
 
 
+@pytest.mark.slow
 def test_shipped_checkpoint_moving_source_itd_changes_sign(shipped):
     x = noise(4 * RATE, seed=4) * 0.1
     path = SourcePath.from_keys([0.0, 4.0], [90.0, -90.0], [0.0, 0.0], [1.5, 1.5])
@@ -250,6 +260,7 @@ def test_shipped_checkpoint_moving_source_itd_changes_sign(shipped):
     assert itd(out[:, 3 * RATE : 4 * RATE], RATE) < -2e-4
 
 
+@pytest.mark.slow
 def test_shipped_checkpoint_renders_a_source_with_its_room_images_once(shipped):
     x = noise(RATE, seed=8) * 0.1
     direct, image = SourcePath.static(20.0, 0.0, 2.0), SourcePath.static(-110.0, 5.0, 5.0)

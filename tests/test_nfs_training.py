@@ -75,6 +75,7 @@ def trained(tmp_path_factory):
     return out
 
 
+@pytest.mark.slow
 def test_train_nfs_writes_checkpoint_curve_and_metrics(trained):
     metrics = json.loads(trained.with_suffix(".json").read_text())
     assert metrics["step"] == 4 and [h["step"] for h in metrics["history"]] == [0, 2, 4]
@@ -83,6 +84,7 @@ def test_train_nfs_writes_checkpoint_curve_and_metrics(trained):
     assert NfsRenderer(trained).config.sample_rate == RATE
 
 
+@pytest.mark.slow
 def test_resumed_stretches_train_exactly_like_one_run(trained, tmp_path):
     half = tmp_path / "half.pt"  # within the warm-up the learning rate does not depend on --steps
     assert main(["--out", str(half), "--minutes", "5", "--steps", "2", "--eval-every", "2", "--val-clips", "2",
@@ -95,6 +97,7 @@ def test_resumed_stretches_train_exactly_like_one_run(trained, tmp_path):
     assert two["training"]["step"] == 4 and len(two["training"]["runs"]) == 2
 
 
+@pytest.mark.slow
 def test_export_drops_training_state_and_halves_the_file(trained, tmp_path):
     out = tmp_path / "export.pt"
     assert main(["--export", str(trained), "--out", str(out), "--half"]) == 0
