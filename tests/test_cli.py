@@ -33,6 +33,7 @@ def test_render_example_writes_binaural_ambix_and_scene(tmp_path):
         assert circular_error(foa_doa(stem.T)[0], azimuth) < 20.0
 
 
+@pytest.mark.slow
 def test_rendering_the_written_scene_file_reproduces_the_audio(tmp_path):
     assert main(["render", EXAMPLE, "-o", str(tmp_path / "a.wav"), "-q", "--bit-depth", "32f"]) == 0
     assert main(["render", str(tmp_path / "a.json"), "-o", str(tmp_path / "b.wav"), "-q", "--bit-depth", "32f"]) == 0

@@ -117,6 +117,7 @@ def test_stems_are_the_mono_clips_where_their_events_sound(tmp_path):
             assert np.all(stem[:start] == 0) and np.all(stem[end:] == 0) and np.max(np.abs(stem[start:end])) > 1e-3
 
 
+@pytest.mark.slow
 def test_a_folder_keeps_its_config(reference):
     with pytest.raises(DatasetError, match="seed is 0 there, 5 here"):
         build(reference, N, seed=5)

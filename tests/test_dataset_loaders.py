@@ -10,6 +10,7 @@ import torch
 from cascade.dataset import SpatialAudioDataset, build, collate, parse_config
 from cascade.errors import DatasetError
 
+pytestmark = pytest.mark.slow  # every test reads a dataset folder built by the module's fixture (seconds)
 N = 5
 
 
@@ -26,7 +27,6 @@ def _records(root):
     return [json.loads(line) for line in (root / "metadata.jsonl").read_text().splitlines()]
 
 
-@pytest.mark.slow
 def test_hugging_face_loads_the_folder_as_an_audio_folder(folder, tmp_path):
     import datasets  # seconds to import: only where used, so `pytest -m "not slow"` stays quick
 

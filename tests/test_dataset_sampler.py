@@ -46,6 +46,7 @@ def test_directions_are_uniform_on_the_sphere_within_the_band(draws):
     assert set(counts) == {1, 2, 3}
 
 
+@pytest.mark.slow
 def test_rooms_hold_their_sources_along_the_whole_path(draws):
     config, items = draws
     rooms = [draw.scene.room for draw in items]
@@ -67,6 +68,7 @@ def test_rooms_hold_their_sources_along_the_whole_path(draws):
     assert checked > 500
 
 
+@pytest.mark.slow
 def test_events_sit_on_the_label_grid_and_moving_ones_keep_their_speed(draws):
     config, items = draws
     moving = 0
@@ -88,6 +90,7 @@ def test_events_sit_on_the_label_grid_and_moving_ones_keep_their_speed(draws):
     assert abs(moving / total - config.motion.fraction) < 4 * math.sqrt(0.25 * 0.75 / total)
 
 
+@pytest.mark.slow
 def test_backends_and_prompts_follow_the_class(draws):
     _, items = draws
     for draw in items:

@@ -64,6 +64,7 @@ def test_edited_scene_regenerates_only_what_changed(tmp_path):
 
 
 @pytest.mark.parametrize("rate", [16000, 48000])
+@pytest.mark.slow
 def test_output_rate_by_resampling_at_the_boundary(rate):
     result = cascade.render_scene(EXAMPLE, sample_rate=rate, cache=False, generator="procedural")
     assert result.sample_rate == rate == result.scene.sample_rate

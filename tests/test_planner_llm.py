@@ -69,6 +69,7 @@ def messages(server, index):
     return server.requests[index].body["messages"]
 
 
+@pytest.mark.slow
 def test_good_reply_resolves_positions_and_relations(server):
     server.script(Reply(good()))
     scene = planner(server).plan(TEXT)
