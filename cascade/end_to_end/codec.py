@@ -1,0 +1,143 @@
+"""FOA codec: a 1-D convolutional VAE over 4-channel AmbiX audio, after the Descript Audio Codec.
+
+Encoder: a 7-tap convolution, then one block per stride (three dilated residual units with Snake
+activations, then a strided convolution that doubles the channels), then a convolution to the mean
+and log-variance of `latent` channels at `sample_rate / hop` frames per second. Decoder: the mirror
+image with transposed convolutions; its output is linear (no tanh), so levels above full scale and
+the exact inter-channel ratios that carry direction pass through. Continuous bottleneck, no quantizer.
+Knows nothing of scenes: (batch, 4, samples) in, (batch, latent, frames) out, and back.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import asdict, dataclass, fields
+
+import torch
+from torch import nn
+from torch.nn.utils.parametrizations import weight_norm
+
+
+@dataclass(frozen=True)
+class CodecConfig:
+    """Sizes: `width` channels at the input rate, doubled by every stride; rates in Hz."""
+
+    sample_rate: int = 16000
+    channels: int = 4
+    width: int = 16
+    strides: tuple[int, ...] = (4, 4, 4, 8)
+    latent: int = 32
+    units: int = 2  # residual units per block, dilations 1, 3, 9, ...
+
+    @property
+    def hop(self) -> int:
+        """Input samples per latent frame."""
+        return math.prod(self.strides)
+
+    @property
+    def frame_rate(self) -> float:
+        return self.sample_rate / self.hop
+
+    @classmethod
+    def from_dict(cls, data: dict) -> CodecConfig:
+        names = {f.name for f in fields(cls)}
+        values = {k: v for k, v in data.items() if k in names}
+        if "strides" in values:
+            values["strides"] = tuple(values["strides"])
+        return cls(**values)
+
+    def to_dict(self) -> dict:
+        return asdict(self)
+
+
+class Snake(nn.Module):
+    """x + sin²(αx)/α with a learned α per channel (periodic inductive bias for audio)."""
+
+    def __init__(self, channels: int) -> None:
+        super().__init__()
+        self.alpha = nn.Parameter(torch.ones(1, channels, 1))
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return x + torch.sin(self.alpha * x).pow(2) / (self.alpha + 1e-9)
+
+
+def _conv(cin: int, cout: int, kernel: int, stride: int = 1, dilation: int = 1) -> nn.Module:
+    padding = (kernel - stride) // 2 if stride > 1 else dilation * (kernel - 1) // 2
+    return weight_norm(nn.Conv1d(cin, cout, kernel, stride, padding=padding, dilation=dilation))
+
+
+class ResidualUnit(nn.Module):
+    def __init__(self, channels: int, dilation: int) -> None:
+        super().__init__()
+        self.block = nn.Sequential(Snake(channels), _conv(channels, channels, 7, dilation=dilation),
+                                   Snake(channels), _conv(channels, channels, 1))
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return x + self.block(x)
+
+
+def _units(channels: int, count: int) -> list[nn.Module]:
+    return [ResidualUnit(channels, 3**k) for k in range(count)]
+
+
+class Encoder(nn.Module):
+    def __init__(self, c: CodecConfig) -> None:
+        super().__init__()
+        layers: list[nn.Module] = [_conv(c.channels, c.width, 7)]
+        width = c.width
+        for stride in c.strides:
+            layers += _units(width, c.units) + [Snake(width), _conv(width, 2 * width, 2 * stride, stride)]
+            width *= 2
+        layers += [Snake(width), _conv(width, 2 * c.latent, 3)]
+        self.net = nn.Sequential(*layers)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return self.net(x)
+
+
+class Decoder(nn.Module):
+    def __init__(self, c: CodecConfig) -> None:
+        super().__init__()
+        width = c.width * 2 ** len(c.strides)
+        layers: list[nn.Module] = [_conv(c.latent, width, 7)]
+        for stride in reversed(c.strides):
+            up = weight_norm(nn.ConvTranspose1d(width, width // 2, 2 * stride, stride, padding=stride // 2 + stride % 2,
+                                                output_padding=stride % 2))
+            width //= 2
+            layers += [Snake(2 * width), up, *_units(width, c.units)]
+        layers += [Snake(width), _conv(width, c.channels, 7)]
+        self.net = nn.Sequential(*layers)
+
+    def forward(self, z: torch.Tensor) -> torch.Tensor:
+        return self.net(z)
+
+
+class FoaCodec(nn.Module):
+    """VAE: `encode` gives the posterior mean and log-variance, `decode` the waveform (linear output)."""
+
+    def __init__(self, config: CodecConfig) -> None:
+        super().__init__()
+        self.config = config
+        self.encoder = Encoder(config)
+        self.decoder = Decoder(config)
+
+    def pad(self, audio: torch.Tensor) -> torch.Tensor:
+        """Zero-pad the last axis to a whole number of frames."""
+        extra = -audio.shape[-1] % self.config.hop
+        return torch.nn.functional.pad(audio, (0, extra)) if extra else audio
+
+    def encode(self, audio: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        """(batch, 4, n) -> mean and log-variance, each (batch, latent, ceil(n / hop))."""
+        mean, logvar = self.encoder(self.pad(audio)).chunk(2, dim=1)
+        return mean, logvar.clamp(-30.0, 20.0)
+
+    def decode(self, latent: torch.Tensor) -> torch.Tensor:
+        """(batch, latent, frames) -> (batch, 4, frames * hop)."""
+        return self.decoder(latent)
+
+    def forward(self, audio: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        """Reconstruction (same length as `audio`) from a posterior sample, and the KL per element (mean)."""
+        mean, logvar = self.encode(audio)
+        latent = mean + torch.randn_like(mean) * torch.exp(0.5 * logvar)
+        kl = 0.5 * (mean.pow(2) + logvar.exp() - 1.0 - logvar).mean()
+        return self.decode(latent)[..., : audio.shape[-1]], kl

@@ -1,0 +1,61 @@
+"""The FOA codec's shapes and output, and the codec loss's view of direction, against known answers."""
+
+import numpy as np
+import torch
+
+from cascade.end_to_end.codec import CodecConfig, FoaCodec
+from cascade.end_to_end.losses import codec_loss, mel_basis, stft_distance
+from renderers.foa import encode
+from renderers.path import SourcePath
+
+RATE = 16000
+NOISE = np.random.default_rng(3).standard_normal(RATE // 2).astype(np.float32)
+
+
+def _foa(azimuth: float, elevation: float = 0.0) -> torch.Tensor:
+    return torch.from_numpy(encode(NOISE, RATE, SourcePath.static(azimuth, elevation, 1.0))[:, : NOISE.size])[None]
+
+
+def test_latent_frames_are_samples_over_hop_rounded_up_and_decode_returns_hop_per_frame():
+    config = CodecConfig(width=4, strides=(2, 4), latent=6, units=1)
+    codec = FoaCodec(config)
+    audio = torch.randn(3, 4, 8 * 10 + 5)
+    mean, logvar = codec.encode(audio)
+    assert mean.shape == logvar.shape == (3, 6, 11)
+    assert codec.decode(mean).shape == (3, 4, 11 * 8)
+    recon, kl = codec(audio)
+    assert recon.shape == audio.shape and float(kl.detach()) >= 0.0
+
+
+def test_default_hop_and_frame_rate():
+    config = CodecConfig()
+    assert config.hop == 512 and config.frame_rate == RATE / 512
+
+
+def test_decoder_output_is_linear_not_squashed():
+    codec = FoaCodec(CodecConfig(width=4, strides=(2, 4), latent=6, units=1))
+    last = codec.decoder.net[-1]
+    with torch.no_grad():
+        last.parametrizations.weight.original0.mul_(1e4)
+    out = codec.decode(torch.randn(1, 6, 10))
+    assert float(out.abs().max()) > 1.0, "a tanh would keep every sample inside (-1, 1)"
+
+
+def test_per_channel_stft_cannot_tell_left_from_right_but_the_cardioids_can():
+    left, right = _foa(90.0), _foa(-90.0)
+    assert float(stft_distance(left, right)) < 1e-3, "|Y| is the same on either side"
+    assert float(stft_distance(left, right, cardioids=True)) > 0.5
+    assert float(stft_distance(left, left, cardioids=True)) < 1e-6
+
+
+def test_codec_loss_is_zero_for_a_perfect_reconstruction_apart_from_kl():
+    target = _foa(30.0, 20.0)
+    terms = codec_loss(target.clone(), target, torch.tensor(2.0), kl_weight=0.5)
+    assert float(terms["stft"]) < 1e-6 and float(terms["wave"]) == 0.0 and float(terms["kl"]) == 1.0
+
+
+def test_mel_filters_are_triangles_up_to_one_that_cover_the_band():
+    basis = mel_basis(RATE, 1024, 64)
+    assert basis.shape == (64, 513) and float(basis.max()) <= 1.0
+    assert bool((basis[32:].max(dim=1).values > 0.9).all()), "wide upper bands reach their peak on some bin"
+    assert bool((basis.sum(dim=0)[2:-2] > 0).all()), "every bin but the edges falls in some band"

@@ -1,0 +1,74 @@
+"""A scene's events as conditions: windows, crossfades, relative start times, captions; and the synthetic examples."""
+
+import numpy as np
+import pytest
+
+from cascade.end_to_end.captions import direction_words, distance_words, room_words, spatial_caption
+from cascade.end_to_end.conditioning import NUMBERS
+from cascade.end_to_end.data import LEVEL_DBFS, SyntheticSpec, synthetic_example
+from cascade.end_to_end.events import crossfade, event_windows, window_offsets
+from cascade.metrics import foa_doa, spatial_angle
+from cascade.scene import Keyframe, Position, Room, Scene, SoundEvent
+
+
+def test_one_window_covers_a_short_scene_and_overlapping_windows_cover_a_long_one():
+    assert window_offsets(3.0, 4.0) == [0.0]
+    offsets = window_offsets(10.0, 4.0, 0.5)
+    assert offsets == [0.0, 3.5, 7.0] and offsets[-1] + 4.0 >= 10.0
+
+
+@pytest.mark.parametrize("length", [3.0, 7.5, 11.2])
+def test_crossfade_weights_sum_to_one_everywhere(length):
+    offsets = window_offsets(length, 4.0, 0.5)
+    weights = crossfade(offsets, 4.0, 0.5, 100, int(length * 100))
+    assert np.allclose(weights.sum(axis=0), 1.0)
+
+
+def test_events_get_start_relative_to_their_window_their_total_duration_and_their_place():
+    scene = Scene(events=[SoundEvent(id="dog", description="a dog barks", start=1.0, duration=2.0, position=Position(azimuth=90, distance=5)),
+                          SoundEvent(id="rain", description="rain falls", start=0.0, duration=9.0)],
+                  room=Room(dimensions=(10, 8, 3), rt60=0.6))
+    offsets, jobs = event_windows(scene, {"dog": 1, "rain": 2}, window=4.0)
+    assert offsets == [0.0, 3.5, 7.0]
+    dog = [j for j in jobs if j.event_id == "dog"]
+    assert len(dog) == 1, "the dog sounds only in the first window"
+    values = dict(zip(NUMBERS, dog[0].numbers))
+    assert values["start"] == 1.0 and values["total"] == 2.0 and values["azimuth"] == 90.0
+    assert values["room_volume"] == 240.0 and values["rt60"] == 0.6
+    rain = [dict(zip(NUMBERS, j.numbers)) for j in jobs if j.event_id == "rain"]
+    assert [r["start"] for r in rain] == [0.0, -3.5, -7.0], "a window that begins inside the sound sees a negative start"
+    assert dog[0].caption == "a dog barks to my left, a few metres away, in a room"
+    assert len({j.seed for j in jobs}) == len(jobs), "every window draws its own noise"
+
+
+def test_a_moving_source_is_conditioned_where_it_is_in_the_middle_of_its_window():
+    event = SoundEvent(id="car", description="a car passes", duration=4.0, position=Position(azimuth=90),
+                       trajectory=[Keyframe(time=4.0, position=Position(azimuth=-90))])
+    _, [job] = event_windows(Scene(events=[event]), {"car": 0}, window=4.0)
+    assert abs(job.numbers[0]) < 1e-6, "half way from left to right along the front is straight ahead"
+
+
+def test_anechoic_rooms_are_absent_numbers():
+    _, [job] = event_windows(Scene(events=[SoundEvent(id="a", description="a bell", duration=1.0)]), {"a": 0}, window=4.0)
+    values = dict(zip(NUMBERS, job.numbers))
+    assert np.isnan(values["room_volume"]) and np.isnan(values["rt60"])
+
+
+def test_caption_words_follow_the_conventions():
+    assert direction_words(90, 0) == "to my left" and direction_words(-90, 0) == "to my right"
+    assert direction_words(180, 0) == "behind me" and direction_words(-140, 0) == "behind me to the right"
+    assert direction_words(10, 70) == "above me" and direction_words(0, 40) == "in front of me, up high"
+    assert distance_words(0.5) == "right next to me" and distance_words(20) == "far away"
+    assert room_words(None, None) == "" and room_words(2000, 2.0) == ", in a reverberant large hall"
+    assert spatial_caption("a dog barks", 135, 0, 12) == "a dog barks behind me to the left, far away"
+
+
+def test_synthetic_anechoic_examples_point_where_their_labels_say_and_are_levelled():
+    for seed in range(6):
+        example = synthetic_example(seed, SyntheticSpec(seconds=2.0, room_share=0.0))
+        azimuth, elevation = foa_doa(example.foa)
+        assert spatial_angle(azimuth, elevation, example.azimuth, example.elevation) < 0.5
+        onset = max(0, int(example.start * 16000))
+        active = example.foa[0, onset : onset + int(example.total * 16000)]
+        assert abs(20 * np.log10(np.sqrt(np.mean(active.astype(np.float64) ** 2))) - LEVEL_DBFS) < 0.1
+        assert example.foa.shape == (4, 32000) and example.room_volume is None
