@@ -1,4 +1,4 @@
-"""`cascade` command line: plan, render, plot, ui, schema, bench, models, train-nfs, train-e2e.
+"""`cascade` command line: plan, render, plot, ui, dataset, schema, bench, models, train-nfs, train-e2e.
 
 Backend choices, their help and their option flags come from the registries. Every user error
 prints one line, `cascade: error: ...`, and exits with status 2.
@@ -29,6 +29,7 @@ BENCHMARKS = {
     "renderers": "benchmarks.renderer_fidelity",
     "renderer-speed": "benchmarks.renderer_speed",
     "generators": "benchmarks.generator_speed",
+    "dataset": "benchmarks.dataset_speed",
     "e2e-codec": "benchmarks.e2e_codec",
     "e2e-spatial": "benchmarks.e2e_spatial",
     "e2e-speed": "benchmarks.e2e_speed",
@@ -61,6 +62,23 @@ def _loudness(text: str) -> float:
         value = float("nan")
     if not low <= value <= high:
         raise argparse.ArgumentTypeError(f"must be a number of LUFS in [{low:g}, {high:g}], got {text!r}")
+    return value
+
+
+def _count(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"must be a whole number, got {text!r}") from None
+    if value < 0:
+        raise argparse.ArgumentTypeError(f"must be 0 or more, got {value}")
+    return value
+
+
+def _positive(text: str) -> int:
+    value = _count(text)
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"must be 1 or more, got {value}")
     return value
 
 
@@ -145,6 +163,22 @@ def _build_parser() -> argparse.ArgumentParser:
                           description="Serve the web app until interrupted (Ctrl-C). Nothing is sent anywhere; open the printed address in a browser.")
     ui.add_argument("--host", default="127.0.0.1", help="address to listen on (default: 127.0.0.1, this machine only)")
     ui.add_argument("--port", type=_port, default=7860, help="port to listen on (default: 7860)")
+
+    dataset = verbs.add_parser("dataset", help="build a spatial audio training set", description="Draw many scenes from a distribution and "
+                               "render them into a dataset folder (FOA, binaural, DCASE CSV, captions, metadata.jsonl).")
+    dataset_verbs = dataset.add_subparsers(dest="dataset_verb", required=True, metavar="ACTION", parser_class=_Parser)
+    build = dataset_verbs.add_parser("build", help="make items 0..N-1 in OUT (finished ones are kept)",
+                                     description="Make items 0..N-1 of a dataset in OUT; rerunning skips finished items, a larger --n grows it.")
+    build.add_argument("out", type=Path, help="dataset folder (made if missing)")
+    build.add_argument("--n", type=_count, required=True, help="number of items")
+    build.add_argument("--seed", type=_seed, help="dataset seed (default: the config's, 0)")
+    build.add_argument("--config", type=Path, metavar="FILE", help="distribution to draw from, JSON or YAML (default: the folder's, "
+                       "else the built-in default); see cascade.dataset.config")
+    build.add_argument("--engine", choices=["local", "ray"], default="local", help="local processes (default) or Ray tasks")
+    build.add_argument("--ray-address", metavar="ADDR", help="Ray cluster to join, e.g. auto or ray://head:10001 (default: start a local runtime)")
+    build.add_argument("--workers", type=_positive, metavar="K", help="items rendered at once (default: every CPU this process may use)")
+    build.add_argument("--library", type=Path, metavar="FOLDER", help="draw clips from your own sound folder (the library generator)")
+    build.add_argument("-q", "--quiet", action="store_true", help="print only errors")
 
     verbs.add_parser("schema", help="print the scene file's JSON Schema")
 
@@ -290,6 +324,10 @@ def main(argv: list[str] | None = None) -> int:
 
             serve(args.host, args.port)
             return 0
+        if args.verb == "dataset":
+            from cascade.dataset.cli import build_command
+
+            return build_command(args)
         if args.verb == "schema":
             print(json_schema())
             return 0

@@ -35,5 +35,10 @@ class OutputError(CascadeError, OSError):
     """An output that cannot be written (unwritable folder, full disk, an input in the way)."""
 
 
+class DatasetError(CascadeError, ValueError):
+    """A dataset build that cannot run: an invalid config (the field and its allowed range), a dataset folder
+    built with another config, a missing engine; the message says what to change."""
+
+
 class BudgetError(CascadeError, ValueError):
     """A render whose estimated memory or time exceeds the budget the user set."""

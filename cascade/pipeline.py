@@ -155,6 +155,7 @@ class Cascade:
         result = self._mix(resolved, stems, notes)
         timings["mix"] = time.perf_counter() - began
         result.timings = timings
+        result.clips = clips
         return result
 
     def load(self, source: Scene | str | Path) -> Scene:

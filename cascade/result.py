@@ -73,6 +73,7 @@ class RenderResult:
     stems: list[Stem] = field(default_factory=list)
     mix_report: MixReport | None = None
     notes: list[str] = field(default_factory=list)
+    clips: dict[str, np.ndarray] = field(default_factory=dict)  # event id -> mono clip at the scene rate, before gain and mix level
 
     @property
     def duration(self) -> float:

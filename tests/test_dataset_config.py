@@ -1,0 +1,68 @@
+"""Dataset config: defaults that need nothing installed, JSON and YAML files, and one-line errors naming the field and range."""
+
+import json
+
+import pytest
+
+from cascade.dataset.config import DatasetConfig, default_classes, load_config, parse_config
+from cascade.errors import DatasetError
+from cascade.taxonomy import BY_NAME
+
+
+def test_default_config_is_the_issue_default():
+    config = DatasetConfig()
+    assert (config.length, config.events.count.min, config.events.count.max) == (4.0, 1, 3)
+    assert config.rooms.anechoic == 0.5 and config.renderer == "hrtf" and config.sounds.generator == "procedural"
+    assert "speech" in config.sounds.classes and config.sounds.backend_of("speech") == "speech"
+    assert config.sounds.backend_of("dog") == "procedural"
+    assert all(BY_NAME[name].synth != "texture" for name in default_classes())
+
+
+def test_json_and_yaml_files_give_the_same_config(tmp_path):
+    data = {"seed": 7, "length": 2.0, "rooms": {"anechoic": 0.2, "rt60": {"min": 0.3, "max": 0.9}},
+            "sounds": {"classes": ["dog", "bird", "speech"]}}
+    (tmp_path / "c.json").write_text(json.dumps(data))
+    (tmp_path / "c.yaml").write_text("seed: 7\nlength: 2.0\nrooms:\n  anechoic: 0.2\n  rt60: {min: 0.3, max: 0.9}\n"
+                                     "sounds:\n  classes: [dog, bird, speech]\n")
+    from_json, from_yaml = load_config(tmp_path / "c.json"), load_config(tmp_path / "c.yaml")
+    assert from_json == from_yaml
+    assert from_json.rooms.rt60.max == 0.9 and from_json.sounds.classes == ["dog", "bird", "speech"]
+    assert parse_config(json.loads(from_json.to_json())) == from_json
+
+
+@pytest.mark.parametrize(("data", "words"), [
+    ({"rooms": {"anechoic": 1.5}}, ["rooms.anechoic", "[0, 1]"]),
+    ({"length": 120}, ["length", "[0.5, 60]"]),
+    ({"events": {"count": {"min": 0, "max": 3}}}, ["events.count", "[1, 16]"]),
+    ({"distance": {"min": 4, "max": 2}}, ["distance", "min (4) must not exceed max (2)"]),
+    ({"rooms": {"z": {"min": 1.5, "max": 3}}, "distance": {"min": 1.0, "max": 3.0}}, ["rooms", "2.5 m"]),
+    ({"sounds": {"classes": ["dgo"]}}, ["sounds", "dgo"]),
+    ({"sounds": {"generator": "nope"}}, ["generator", "procedural"]),
+    ({"sounds": {"generator": "library", "library": "/no/such/folder"}}, ["library", "/no/such/folder"]),
+    ({"sample_rate": 12345}, ["sample_rate", "24000"]),
+    ({"rooms": {"wals": 3}}, ["rooms.wals"]),
+])
+def test_invalid_config_names_the_field_and_its_range(data, words):
+    with pytest.raises(DatasetError) as caught:
+        parse_config(data)
+    message = str(caught.value)
+    assert "\n" not in message
+    for word in words:
+        assert word in message
+
+
+def test_unreadable_config_files_are_one_line_errors(tmp_path):
+    (tmp_path / "bad.json").write_text("{oops")
+    (tmp_path / "c.txt").write_text("{}")
+    for path, words in ((tmp_path / "bad.json", "not valid JSON"), (tmp_path / "c.txt", ".json, .yaml or .yml"),
+                        (tmp_path / "missing.json", "cannot read")):
+        with pytest.raises(DatasetError, match=words):
+            load_config(path)
+
+
+def test_own_classes_need_prompts():
+    config = parse_config({"sounds": {"classes": ["violin", "dog"], "prompts": {"violin": ["a violin plays a melody"]}}})
+    assert config.sounds.prompts_of("violin") == ["a violin plays a melody"]
+    assert config.sounds.prompts_of("dog") == [BY_NAME["dog"].prompt]
+    with pytest.raises(DatasetError, match="violin"):
+        parse_config({"sounds": {"classes": ["violin"]}})

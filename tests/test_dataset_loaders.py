@@ -1,0 +1,85 @@
+"""Reading a built folder: Hugging Face `datasets` as an audio folder, and the project's torch Dataset."""
+
+import json
+
+import datasets
+import numpy as np
+import pytest
+import soundfile as sf
+import torch
+
+from cascade.dataset import SpatialAudioDataset, build, collate, parse_config
+from cascade.errors import DatasetError
+
+N = 5
+
+
+@pytest.fixture(scope="module")
+def folder(tmp_path_factory):
+    root = tmp_path_factory.mktemp("loaders")
+    config = parse_config({"length": 1.0, "sample_rate": 16000, "events": {"count": {"min": 1, "max": 2}, "duration": {"min": 0.3, "max": 1.0}},
+                           "sounds": {"classes": ["dog", "bird", "bell"]}, "stems": True})
+    build(root, N, config, workers=1)
+    return root
+
+
+def _records(root):
+    return [json.loads(line) for line in (root / "metadata.jsonl").read_text().splitlines()]
+
+
+def test_hugging_face_loads_the_folder_as_an_audio_folder(folder, tmp_path):
+    data = datasets.load_dataset("audiofolder", data_dir=str(folder), cache_dir=str(tmp_path / "hf"))
+    train = data["train"]
+    assert train.num_rows == N
+    assert isinstance(train.features["foa"], datasets.Audio) and isinstance(train.features["binaural"], datasets.Audio)
+    # datasets 3.x decodes through librosa, 4+ through torchcodec: read the paths it resolved instead
+    paths = train.cast_column("foa", datasets.Audio(decode=False)).cast_column("binaural", datasets.Audio(decode=False))
+    paths = paths.cast_column("stem", datasets.Sequence(datasets.Audio(decode=False)))
+    for row, record in zip(paths, _records(folder)):
+        assert row["foa"]["path"] == str(folder / record["foa_file_name"])
+        foa, rate = sf.read(row["foa"]["path"], always_2d=True)
+        assert foa.shape == (16000, 4) and rate == 16000
+        assert row["caption"] == record["caption"] and row["caption_clock"] == record["caption_clock"]
+        assert row["events"][0]["azimuth"] == record["events"][0]["azimuth"]
+        assert row["room_dimensions"] == record["room_dimensions"] and row["class_indices"] == record["class_indices"]
+        assert [s["path"] for s in row["stem"]] == [str(folder / name) for name in record["stem_file_names"]]
+
+
+def test_torch_dataset_yields_audio_captions_and_labels(folder):
+    records = _records(folder)
+    data = SpatialAudioDataset(folder, kind="foa")
+    assert len(data) == N
+    example = data[2]
+    foa, _ = sf.read(folder / records[2]["foa_file_name"], always_2d=True, dtype="float32")
+    assert example["audio"].dtype == torch.float32 and example["audio"].shape == (4, 16000)
+    assert np.array_equal(example["audio"].numpy(), foa.T)
+    assert example["caption"] == records[2]["caption"] and example["captions"]["general"] == records[2]["caption_general"]
+    event = records[2]["events"][0]
+    assert example["events"][0].tolist() == pytest.approx([event["start"], event["duration"], event["azimuth"], event["elevation"],
+                                                           event["distance"], event["end_azimuth"], event["end_elevation"],
+                                                           event["end_distance"], event["gain_db"]])
+    assert example["class_indices"].tolist() == records[2]["class_indices"]
+    assert [data.classes[i] for i in example["class_indices"]] == [e["class"] for e in records[2]["events"]]
+    assert example["room"].tolist() == pytest.approx([*records[2]["room_dimensions"], records[2]["rt60"]])
+
+
+def test_binaural_resampled_cut_and_batched(folder):
+    data = SpatialAudioDataset(folder, kind="binaural", sample_rate=8000, max_seconds=0.5)
+    batch = next(iter(torch.utils.data.DataLoader(data, batch_size=3, collate_fn=collate)))
+    assert batch["audio"].shape == (3, 2, 4000) and batch["room"].shape == (3, 4)
+    assert batch["sample_rate"].tolist() == [8000] * 3 and len(batch["caption"]) == 3
+
+
+def test_single_event_items_carry_their_condition(folder):
+    records = [r for r in _records(folder) if r["num_events"] == 1]
+    data = SpatialAudioDataset(folder, single_event=True)
+    assert len(data) == len(records) > 0
+    condition = data[0]["event"]
+    event = records[0]["events"][0]
+    assert condition["prompt"] == event["prompt"] and condition["azimuth"] == event["azimuth"]
+    assert (condition["start"], condition["duration"], condition["length"]) == (event["start"], event["duration"], 1.0)
+
+
+def test_a_folder_without_a_manifest_is_a_one_line_error(tmp_path):
+    with pytest.raises(DatasetError, match=r"metadata\.jsonl does not exist"):
+        SpatialAudioDataset(tmp_path)
