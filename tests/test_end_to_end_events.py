@@ -3,7 +3,6 @@
 import numpy as np
 import pytest
 
-from cascade.end_to_end.captions import direction_words, distance_words, room_words, spatial_caption
 from cascade.end_to_end.conditioning import NUMBERS
 from cascade.end_to_end.data import LEVEL_DBFS, SyntheticSpec, synthetic_example
 from cascade.end_to_end.events import crossfade, event_windows, window_offsets
@@ -37,7 +36,7 @@ def test_events_get_start_relative_to_their_window_their_total_duration_and_thei
     assert values["room_volume"] == 240.0 and values["rt60"] == 0.6
     rain = [dict(zip(NUMBERS, j.numbers)) for j in jobs if j.event_id == "rain"]
     assert [r["start"] for r in rain] == [0.0, -3.5, -7.0], "a window that begins inside the sound sees a negative start"
-    assert dog[0].caption == "a dog barks to my left, a few metres away, in a room"
+    assert dog[0].caption == "a dog barks a few metres away on the left, at ear level, in a large room"
     assert len({j.seed for j in jobs}) == len(jobs), "every window draws its own noise"
 
 
@@ -54,13 +53,11 @@ def test_anechoic_rooms_are_absent_numbers():
     assert np.isnan(values["room_volume"]) and np.isnan(values["rt60"])
 
 
-def test_caption_words_follow_the_conventions():
-    assert direction_words(90, 0) == "to my left" and direction_words(-90, 0) == "to my right"
-    assert direction_words(180, 0) == "behind me" and direction_words(-140, 0) == "behind me to the right"
-    assert direction_words(10, 70) == "above me" and direction_words(0, 40) == "in front of me, up high"
-    assert distance_words(0.5) == "right next to me" and distance_words(20) == "far away"
-    assert room_words(None, None) == "" and room_words(2000, 2.0) == ", in a reverberant large hall"
-    assert spatial_caption("a dog barks", 135, 0, 12) == "a dog barks behind me to the left, far away"
+def test_descriptive_captions_are_the_dataset_builders_general_form():
+    _, [job] = event_windows(Scene(events=[SoundEvent(id="a", description="a bell rings", duration=1.0,
+                                                      position=Position(azimuth=-90, elevation=30, distance=10))]), {"a": 0}, window=4.0)
+    assert job.caption == "a bell rings far away on the right, above, in the open air"
+    assert job.prompt == "a bell rings"
 
 
 def test_synthetic_anechoic_examples_point_where_their_labels_say_and_are_levelled():

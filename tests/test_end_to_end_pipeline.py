@@ -61,7 +61,7 @@ def test_resolved_scene_records_model_seed_and_windows_per_event(pipe):
     scene = pipe(SCENE).scene
     dog, rain = scene.events
     assert dog.generation.backend == "e2e-parametric" and dog.generation.detail["checkpoint"] == "dit_parametric.pt"
-    assert dog.generation.detail["windows"] == 1 and rain.generation.detail["windows"] == 4, "1 s windows, 0.5 s overlap, 3 s"
+    assert dog.generation.detail["windows"] == 2 and rain.generation.detail["windows"] == 5, "1 s windows every 0.5 s over 3 s"
     assert dog.generation.seed != rain.generation.seed and scene.render.renderer == "foa"
 
 

@@ -191,3 +191,7 @@ def _init_from(model, state: dict) -> None:
     own.update(shared)
     model.load_state_dict(own)
     print(f"initialised {len(shared)} of {len(own)} tensors from the given DiT")
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -17,13 +17,15 @@ from pathlib import Path
 import numpy as np
 
 from cascade.audio import resample
-from cascade.end_to_end.captions import spatial_caption
+from cascade.dataset.captions import event_caption
 from cascade.files import atomic_path
 from cascade.geometry import SPEED_OF_SOUND
+from cascade.scene import Position, Room, SoundEvent
 from cascade.seeds import stream
 from renderers import add_padded, foa, room
 from renderers.path import SourcePath
 
+CAPTION_FORM = "general"  # of the builder's three direction forms (degrees, clock, general)
 LEVEL_DBFS = -23.0  # W-channel RMS of every example's active part
 MIN_ACTIVE = 0.3  # s of sound an example keeps inside its window
 
@@ -150,8 +152,16 @@ def _draw(rng: np.random.Generator, seed: int, spec: SyntheticSpec) -> Example |
         window += gain * foa.encode(other, rate, SourcePath.static(other_az, other_el, 1.0))[:, :n]
     volume = float(np.prod(shoebox[0])) if shoebox is not None else None
     rt60 = shoebox[1] if shoebox is not None else None
-    caption = spatial_caption(prompt, azimuth, elevation, distance, volume, rt60)
+    caption = spatial_caption(prompt, azimuth, elevation, distance, shoebox)
     return Example(window, prompt, caption, azimuth, elevation, distance, volume, rt60, start, total)
+
+
+def spatial_caption(prompt: str, azimuth: float, elevation: float, distance: float,
+                    shoebox: tuple[tuple[float, float, float], float] | None) -> str:
+    """The dataset builder's caption of a static source in DualSpec's general form ('a dog barks close by on the left,
+    slightly below, in a small reverberant room'), the descriptive model's condition."""
+    event = SoundEvent(id="e", description=prompt, duration=1.0, position=Position(azimuth=azimuth, elevation=elevation, distance=distance))
+    return event_caption(prompt, event, CAPTION_FORM, Room(dimensions=shoebox[0], rt60=shoebox[1]) if shoebox is not None else None)
 
 
 def synthetic_examples(count: int, seed: int = 0, spec: SyntheticSpec = SyntheticSpec()) -> Iterator[Example]:

@@ -14,8 +14,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from cascade.end_to_end.captions import spatial_caption
 from cascade.end_to_end.conditioning import NUMBERS
+from cascade.end_to_end.data import spatial_caption
 from cascade.scene import Scene, SoundEvent
 from cascade.seeds import stream
 
@@ -72,6 +72,7 @@ def event_windows(scene: Scene, seeds: dict[str, int], window: float, overlap: f
     """The window offsets covering the scene and one EventWindow per event and window it sounds in; `seeds` maps an
     event id to its seed, from which each window draws its own noise seed."""
     offsets = window_offsets(scene.end, window, overlap)
+    shoebox = (scene.room.dimensions, scene.room.rt60) if scene.room is not None else None
     volume = float(np.prod(scene.room.dimensions)) if scene.room is not None else None
     rt60 = scene.room.rt60 if scene.room is not None else None
     jobs = []
@@ -85,6 +86,6 @@ def event_windows(scene: Scene, seeds: dict[str, int], window: float, overlap: f
                       "start": event.start - offset, "total": event.duration}
             numbers = tuple(float("nan") if values[n] is None else float(values[n]) for n in NUMBERS)
             seed = int(stream(seeds[event.id], f"e2e-window-{k}").integers(0, 2**63))
-            caption = spatial_caption(event.description, azimuth, elevation, distance, volume, rt60)
+            caption = spatial_caption(event.description, azimuth, elevation, distance, shoebox)
             jobs.append(EventWindow(event.id, k, offset, event.description, caption, numbers, seed))
     return offsets, jobs
