@@ -4,7 +4,7 @@ import numpy as np
 import torch
 
 from cascade.end_to_end.codec import CodecConfig, FoaCodec
-from cascade.end_to_end.losses import codec_loss, mel_basis, stft_distance
+from cascade.end_to_end.losses import codec_loss, intensity_distance, mel_basis, stft_distance
 from renderers.foa import encode
 from renderers.path import SourcePath
 
@@ -48,10 +48,19 @@ def test_per_channel_stft_cannot_tell_left_from_right_but_the_cardioids_can():
     assert float(stft_distance(left, left, cardioids=True)) < 1e-6
 
 
+def test_intensity_distance_is_one_minus_the_cosine_of_the_directions_whatever_the_level():
+    assert float(intensity_distance(_foa(90.0), _foa(90.0))) < 1e-6
+    assert float(intensity_distance(3.0 * _foa(90.0), _foa(90.0))) < 1e-6
+    assert abs(float(intensity_distance(_foa(90.0), _foa(0.0))) - 1.0) < 1e-4, "90 degrees apart"
+    assert abs(float(intensity_distance(_foa(90.0), _foa(-90.0))) - 2.0) < 1e-4, "opposite"
+    assert abs(float(intensity_distance(_foa(0.0, 60.0), _foa(0.0))) - (1 - 0.5)) < 1e-4, "cos 60° = 0.5"
+
+
 def test_codec_loss_is_zero_for_a_perfect_reconstruction_apart_from_kl():
     target = _foa(30.0, 20.0)
     terms = codec_loss(target.clone(), target, torch.tensor(2.0), kl_weight=0.5)
-    assert float(terms["stft"]) < 1e-6 and float(terms["wave"]) == 0.0 and float(terms["kl"]) == 1.0
+    assert float(terms["stft"]) < 1e-6 and float(terms["wave"]) == 0.0 and float(terms["intensity"]) < 1e-6
+    assert float(terms["kl"]) == 1.0
 
 
 def test_mel_filters_are_triangles_up_to_one_that_cover_the_band():

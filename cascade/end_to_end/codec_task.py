@@ -67,7 +67,7 @@ class CodecTask:
         return {"segment_s": self.segment, "kl_weight": self.kl_weight, "train_windows": int(self.train.shape[0]),
                 "window_s": self.train.shape[-1] / self.codec_config.sample_rate, "val_crops": int(self.val.shape[0]),
                 "data": self.data_note, "augmentation": "crop levelled to W RMS -23 dBFS ± 6 dB, random yaw rotation, sign flip",
-                "loss": "per-channel + 6-cardioid multi-resolution STFT, 10 × relative waveform L1, KL"}
+                "loss": "per-channel + 6-cardioid multi-resolution STFT, 10 × relative waveform L1, 10 × intensity-direction distance, KL"}
 
     def batch(self, rng: np.random.Generator, size: int, device: torch.device) -> torch.Tensor:
         length = int(round(self.segment * self.codec_config.sample_rate))

@@ -71,10 +71,24 @@ def mel_distance(pred: torch.Tensor, target: torch.Tensor, sample_rate: int, n_f
     return (torch.log10(p + EPS) - torch.log10(t + EPS)).abs().mean(dim=(-2, -1))
 
 
+def intensity_distance(pred: torch.Tensor, target: torch.Tensor, n_fft: int = 512, hop: int = 128) -> torch.Tensor:
+    """1 - cosine between the active intensity vectors Re(W* (X, Y, Z)) of prediction and target in each STFT bin,
+    averaged with the target's W energy as weight: 0 when every time-frequency bin points the same way."""
+    def intensity(spec: torch.Tensor) -> torch.Tensor:
+        w = spec[:, 0].conj()
+        return torch.stack([(w * spec[:, c]).real for c in (3, 1, 2)], dim=1)
+
+    p, t = stft(pred, n_fft, hop), stft(target, n_fft, hop)
+    cosine = torch.nn.functional.cosine_similarity(intensity(p), intensity(t), dim=1, eps=1e-8)
+    weight = t[:, 0].abs().pow(2)
+    return ((1 - cosine) * weight).sum() / weight.sum().clamp_min(EPS)
+
+
 def codec_loss(pred: torch.Tensor, target: torch.Tensor, kl: torch.Tensor, kl_weight: float) -> dict[str, torch.Tensor]:
     """Loss terms: per-channel and cardioid multi-resolution STFT, 10 × waveform L1 (relative to the target's mean
-    |sample|), and the KL of the posterior times `kl_weight`."""
+    |sample|), 10 × `intensity_distance` (the direction of every time-frequency bin), and the KL of the posterior
+    times `kl_weight`."""
     scale = target.abs().mean().clamp_min(EPS)
     return {"stft": stft_distance(pred, target, cardioids=True), "wave": 10.0 * (pred - target).abs().mean() / scale,
-            "kl": kl_weight * kl}
+            "intensity": 10.0 * intensity_distance(pred, target), "kl": kl_weight * kl}
 
