@@ -2,8 +2,9 @@
 
     python -m benchmarks.e2e_codec [--items 64] [--checkpoint PATH] [--json PATH]
 
-Held-out examples (procedural sources of every taxonomy class at random directions, seeds the training sets never
-use; anechoic, then in shoebox rooms) are encoded to the posterior mean and decoded. Figures per set: multi-
+Held-out items are drawn by the dataset builder from the end-to-end training config
+(cascade/end_to_end/configs/dataset.json: one static event per 4 s item, 16 kHz) with a seed training never uses,
+once all anechoic and once all in shoebox rooms; they are encoded to the posterior mean and decoded. Figures per set: multi-
 resolution STFT distance (spectral convergence + log-magnitude L1, all four channels), mel distance per channel
 (mean |log10 mel| difference, 64 bands), and the great-circle angle between the intensity-vector directions of
 input and reconstruction (median, mean, 90th percentile, degrees).
@@ -14,25 +15,32 @@ from __future__ import annotations
 import argparse
 import json
 import sys
+import tempfile
 from pathlib import Path
 
 import numpy as np
 import torch
 
 from benchmarks.timing import machine
+from cascade.dataset.build import build
+from cascade.dataset.config import load_config, parse_config
 from cascade.end_to_end.checkpoints import SHIPPED
 from cascade.end_to_end.codec_task import codec_distances
-from cascade.end_to_end.data import SyntheticSpec, synthetic_examples
+from cascade.end_to_end.datasets import training_examples
 from cascade.end_to_end.latents import load_codec
 
-HELD_OUT_SEED = 31337  # training sets draw seeds from 0 and 1; the DiT probe from 777
+HELD_OUT_SEED = 31337  # the training set's config seed is 13
+CONFIG = Path(__file__).resolve().parent.parent / "cascade" / "end_to_end" / "configs" / "dataset.json"
 CHANNELS = ("W", "Y", "Z", "X")
 
 
-def held_out(items: int, rooms: bool, seconds: float = 4.0) -> list:
-    """Held-out examples: anechoic (rooms False) or all in a room."""
-    spec = SyntheticSpec(seconds=seconds, room_share=1.0 if rooms else 0.0)
-    return list(synthetic_examples(items, HELD_OUT_SEED + int(rooms), spec))
+def held_out(items: int, rooms: bool, sample_rate: int = 16000) -> list:
+    """Held-out items of the training distribution, all anechoic (rooms False) or all in a room, as Examples."""
+    base = load_config(CONFIG).model_dump()
+    config = parse_config({**base, "seed": HELD_OUT_SEED + int(rooms), "rooms": {**base["rooms"], "anechoic": 0.0 if rooms else 1.0}})
+    with tempfile.TemporaryDirectory() as folder:
+        build(folder, items, config, workers=1)
+        return training_examples(Path(folder), sample_rate)
 
 
 def measure(checkpoint: Path, items: int) -> dict:

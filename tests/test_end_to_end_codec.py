@@ -1,10 +1,13 @@
 """The FOA codec's shapes and output, and the codec loss's view of direction, against known answers."""
 
 import numpy as np
+import pytest
 import torch
 
 from cascade.end_to_end.codec import CodecConfig, FoaCodec
+from cascade.end_to_end.facing import face_back, face_front, frame_directions
 from cascade.end_to_end.losses import codec_loss, intensity_distance, mel_basis, stft_distance
+from cascade.geometry import unit_vectors
 from renderers.foa import encode
 from renderers.path import SourcePath
 
@@ -21,8 +24,10 @@ def test_latent_frames_are_samples_over_hop_rounded_up_and_decode_returns_hop_pe
     codec = FoaCodec(config)
     audio = torch.randn(3, 4, 8 * 10 + 5)
     mean, logvar = codec.encode(audio)
-    assert mean.shape == logvar.shape == (3, 6, 11)
+    assert config.latent_channels == 9 and mean.shape == (3, 9, 11) and logvar.shape == (3, 6, 11)
     assert codec.decode(mean).shape == (3, 4, 11 * 8)
+    plain = FoaCodec(CodecConfig(width=4, strides=(2, 4), latent=6, units=1, facing=False))
+    assert plain.encode(audio)[0].shape == (3, 6, 11)
     recon, kl = codec(audio)
     assert recon.shape == audio.shape and float(kl.detach()) >= 0.0
 
@@ -32,12 +37,35 @@ def test_default_hop_and_frame_rate():
     assert config.hop == 512 and config.frame_rate == RATE / 512
 
 
+@pytest.mark.parametrize(("azimuth", "elevation"), [(90.0, 0.0), (-135.0, 30.0), (10.0, -60.0), (180.0, 0.0)])
+def test_the_latent_carries_a_static_sources_direction_and_the_coded_field_faces_ahead(azimuth, elevation):
+    audio = _foa(azimuth, elevation)
+    codec = FoaCodec(CodecConfig(width=4, strides=(2, 4), latent=6, units=1))
+    directions = codec.encode(audio)[0][0, 6:]
+    assert torch.allclose(directions, torch.tensor(unit_vectors(azimuth, elevation), dtype=torch.float32)[:, None], atol=1e-5)
+    facing = face_front(audio, frame_directions(audio, 8), 8)[0]
+    assert torch.allclose(facing[3], facing[0], atol=1e-5) and float(facing[1:3].abs().max()) < 1e-5, "X = W, Y = Z = 0: ahead"
+
+
+def test_turning_back_undoes_turning_ahead_for_any_field_and_keeps_its_energy():
+    audio = torch.randn(2, 4, 4000)
+    directions = frame_directions(audio, 64)
+    facing = face_front(audio, directions, 64)
+    assert torch.allclose(face_back(facing, directions, 64), audio, atol=1e-5)
+    assert torch.allclose(facing.pow(2).sum(), audio.pow(2).sum(), rtol=1e-5), "a rotation keeps the energy"
+    assert torch.allclose(directions.norm(dim=1), torch.ones(2, directions.shape[-1]))
+
+
+def test_a_silent_clip_faces_straight_ahead():
+    assert torch.equal(frame_directions(torch.zeros(1, 4, 1024), 256)[0, :, 0], torch.tensor([1.0, 0.0, 0.0]))
+
+
 def test_decoder_output_is_linear_not_squashed():
     codec = FoaCodec(CodecConfig(width=4, strides=(2, 4), latent=6, units=1))
     last = codec.decoder.net[-1]
     with torch.no_grad():
         last.parametrizations.weight.original0.mul_(1e4)
-    out = codec.decode(torch.randn(1, 6, 10))
+    out = codec.decode(torch.randn(1, 9, 10))
     assert float(out.abs().max()) > 1.0, "a tanh would keep every sample inside (-1, 1)"
 
 

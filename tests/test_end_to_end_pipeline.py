@@ -34,7 +34,7 @@ def tiny(tmp_path_factory):
     codec_config = CodecConfig(width=4, strides=(8, 16), latent=4, units=1)
     checkpoints.save(folder / "codec.pt", {"kind": "codec", "config": codec_config.to_dict(), "state": FoaCodec(codec_config).state_dict()})
     for mode in MODES:
-        config = DitConfig(latent=4, width=32, depth=1, heads=2, frame_rate=125.0)
+        config = DitConfig(latent=codec_config.latent_channels, width=32, depth=1, heads=2, frame_rate=125.0)
         model = SpatialDiffusion(config, mode)
         with torch.no_grad():
             model.dit.project_out.weight.normal_(0.0, 0.1)

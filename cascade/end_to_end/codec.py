@@ -1,11 +1,17 @@
 """FOA codec: a 1-D convolutional VAE over 4-channel AmbiX audio, after the Descript Audio Codec.
 
-Encoder: a 7-tap convolution, then one block per stride (three dilated residual units with Snake
-activations, then a strided convolution that doubles the channels), then a convolution to the mean
-and log-variance of `latent` channels at `sample_rate / hop` frames per second. Decoder: the mirror
-image with transposed convolutions; its output is linear (no tanh), so levels above full scale and
-the exact inter-channel ratios that carry direction pass through. Continuous bottleneck, no quantizer.
-Knows nothing of scenes: (batch, 4, samples) in, (batch, latent, frames) out, and back.
+Encoder: a 7-tap convolution, then one block per stride (dilated residual units with Snake activations,
+then a strided convolution that doubles the channels), then a convolution to the mean and log-variance
+of `latent` channels at `sample_rate / hop` frames per second. Decoder: the mirror image with transposed
+convolutions; its output is linear (no tanh), so levels above full scale and the exact inter-channel
+ratios that carry direction pass through. Continuous bottleneck, no quantizer.
+
+With `facing` (the default) the codec carries each frame's dominant direction explicitly: the encoder turns
+the field so that the intensity direction of every frame lies ahead (`facing.face_front`, an exact FOA
+rotation) before coding it, and appends that direction (x, y, z unit vector) to the latent as three more
+channels; the decoder turns its output back the same way. The convolutional codec then only ever codes a
+field that faces forward, and a single source keeps its direction whatever its reconstruction error in
+timbre. Knows nothing of scenes: (batch, 4, samples) in, (batch, latent_channels, frames) out, and back.
 """
 
 from __future__ import annotations
@@ -16,6 +22,8 @@ from dataclasses import asdict, dataclass, fields
 import torch
 from torch import nn
 from torch.nn.utils.parametrizations import weight_norm
+
+from cascade.end_to_end.facing import face_back, face_front, frame_directions
 
 
 @dataclass(frozen=True)
@@ -28,6 +36,8 @@ class CodecConfig:
     strides: tuple[int, ...] = (4, 4, 4, 8)
     latent: int = 32
     units: int = 2  # residual units per block, dilations 1, 3, 9, ...
+    facing: bool = True  # code the field turned to face its per-frame direction, carried as 3 more latent channels
+    smooth: int = 4  # frames either side the direction estimate is smoothed over
 
     @property
     def hop(self) -> int:
@@ -37,6 +47,11 @@ class CodecConfig:
     @property
     def frame_rate(self) -> float:
         return self.sample_rate / self.hop
+
+    @property
+    def latent_channels(self) -> int:
+        """Channels of a latent: the VAE's, then the direction's three when `facing`."""
+        return self.latent + 3 * self.facing
 
     @classmethod
     def from_dict(cls, data: dict) -> CodecConfig:
@@ -127,17 +142,28 @@ class FoaCodec(nn.Module):
         return torch.nn.functional.pad(audio, (0, extra)) if extra else audio
 
     def encode(self, audio: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
-        """(batch, 4, n) -> mean and log-variance, each (batch, latent, ceil(n / hop))."""
-        mean, logvar = self.encoder(self.pad(audio)).chunk(2, dim=1)
+        """(batch, 4, n) -> mean (batch, latent_channels, ceil(n / hop)): the VAE's posterior mean, then the frame
+        directions when `facing`; and the VAE's log-variance (batch, latent, ceil(n / hop))."""
+        audio = self.pad(audio)
+        c = self.config
+        directions = frame_directions(audio, c.hop, c.smooth).detach() if c.facing else None
+        if directions is not None:
+            audio = face_front(audio, directions, c.hop)
+        mean, logvar = self.encoder(audio).chunk(2, dim=1)
+        if directions is not None:
+            mean = torch.cat([mean, directions], dim=1)
         return mean, logvar.clamp(-30.0, 20.0)
 
     def decode(self, latent: torch.Tensor) -> torch.Tensor:
-        """(batch, latent, frames) -> (batch, 4, frames * hop)."""
-        return self.decoder(latent)
+        """(batch, latent_channels, frames) -> (batch, 4, frames * hop)."""
+        c = self.config
+        audio = self.decoder(latent[:, : c.latent])
+        return face_back(audio, latent[:, c.latent :], c.hop) if c.facing else audio
 
     def forward(self, audio: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
         """Reconstruction (same length as `audio`) from a posterior sample, and the KL per element (mean)."""
         mean, logvar = self.encode(audio)
-        latent = mean + torch.randn_like(mean) * torch.exp(0.5 * logvar)
-        kl = 0.5 * (mean.pow(2) + logvar.exp() - 1.0 - logvar).mean()
-        return self.decode(latent)[..., : audio.shape[-1]], kl
+        vae = mean[:, : self.config.latent]
+        sample = vae + torch.randn_like(vae) * torch.exp(0.5 * logvar)
+        kl = 0.5 * (vae.pow(2) + logvar.exp() - 1.0 - logvar).mean()
+        return self.decode(torch.cat([sample, mean[:, self.config.latent :]], dim=1))[..., : audio.shape[-1]], kl

@@ -172,7 +172,7 @@ def _dit(args: argparse.Namespace) -> int:
         payload = checkpoints.load(args.resume, "dit")
         config, mode = DitConfig.from_dict(payload["config"]["dit"]), payload["config"]["mode"]
     else:
-        config = DitConfig.from_dict(_overrides(args.set, DitConfig(frame_rate=codec.config.frame_rate, latent=codec.config.latent).to_dict()))
+        config = DitConfig.from_dict(_overrides(args.set, DitConfig(frame_rate=codec.config.frame_rate, latent=codec.config.latent_channels).to_dict()))
         mode = args.mode
     train, val, probe, note = latent_sets(args.data, codec)
     task = DitTask(train, val, probe, codec, config, mode, codec_note=codec_note, data_note=note)

@@ -46,12 +46,12 @@ class DitTask:
     data_note: str = ""
     drop: float = 0.1  # share of items trained unconditionally (classifier-free guidance)
     kind: str = "dit"
-    ema_decay: float | None = 0.999
+    ema_decay: float | None = 0.998
 
     def __post_init__(self) -> None:
         latents = self.train.latents.float()
-        mean, std = latents.mean(dim=(0, 2)), latents.std(dim=(0, 2)).clamp_min(1e-3)
-        self.model: nn.Module = SpatialDiffusion(self.dit_config, self.mode, mean, std)
+        self._mean, self._std = latents.mean(dim=(0, 2)), latents.std(dim=(0, 2)).clamp_min(1e-3)
+        self.model: nn.Module = SpatialDiffusion(self.dit_config, self.mode, self._mean, self._std)
         self.codec.eval()
         generator = torch.Generator().manual_seed(1234)
         self._val_noise = torch.randn(self.val.latents.shape, generator=generator)
@@ -67,7 +67,7 @@ class DitTask:
 
     def batch(self, rng: np.random.Generator, size: int, device: torch.device) -> dict[str, Any]:
         index = rng.integers(0, len(self.train), size).tolist()
-        x0 = self.model.normalise(self.train.latents[index].float())
+        x0 = (self.train.latents[index].float() - self._mean[:, None]) / self._std[:, None]
         t = torch.from_numpy(1.0 / (1.0 + np.exp(-rng.standard_normal(size)))).float()
         noise = torch.from_numpy(rng.standard_normal(x0.shape)).float()
         x_t, target = flow_pair(x0, t, noise)
@@ -84,7 +84,7 @@ class DitTask:
         losses = []
         for start in range(0, len(self.val), 32):
             index = list(range(start, min(start + 32, len(self.val))))
-            x0 = model.normalise(self.val.latents[index].float()).to(device)
+            x0 = model.normalise(self.val.latents[index].float().to(device))
             conditions = conditions_for(self.val, index, self.mode).to(device)
             for time in VAL_TIMES:
                 t = torch.full((len(index),), time, device=device)

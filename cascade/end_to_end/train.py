@@ -95,17 +95,20 @@ def _stop_together(stop: bool, dist_info: Distributed, device: torch.device) -> 
 
 
 class _Ema:
-    """Exponential moving average of a model's floating-point weights."""
+    """Exponential moving average of a model's floating-point weights; the decay warms up as min(decay, (1 + n) / (10 + n))
+    after n updates, so a short run's average is not dominated by its initial weights."""
 
-    def __init__(self, model: nn.Module, decay: float) -> None:
-        self.decay = decay
+    def __init__(self, model: nn.Module, decay: float, updates: int = 0) -> None:
+        self.decay, self.updates = decay, updates
         self.state = {k: v.detach().clone() for k, v in model.state_dict().items()}
 
     @torch.no_grad()
     def update(self, model: nn.Module) -> None:
+        decay = min(self.decay, (1 + self.updates) / (10 + self.updates))
+        self.updates += 1
         for key, value in model.state_dict().items():
             if value.is_floating_point():
-                self.state[key].mul_(self.decay).add_(value.detach(), alpha=1 - self.decay)
+                self.state[key].mul_(decay).add_(value.detach(), alpha=1 - decay)
             else:
                 self.state[key].copy_(value)
 
@@ -125,10 +128,10 @@ def fit(task: Task, out: Path, schedule: Schedule, device: torch.device, resume:
             optimiser.load_state_dict(payload["optimiser"])
         step, history, trained_s = int(payload.get("step", 0)), list(payload.get("history", [])), float(payload.get("trained_s", 0.0))
         if ema is not None:
-            ema.state = {k: v.to(device) for k, v in payload["state"].items()}
+            ema.state, ema.updates = {k: v.to(device) for k, v in payload["state"].items()}, step
     wrapped: nn.Module = model
     if ranks.world > 1:
-        wrapped = torch.nn.parallel.DistributedDataParallel(model, device_ids=[device.index] if device.type == "cuda" else None)
+        wrapped = torch.nn.parallel.DistributedDataParallel(model)  # batches are already on this rank's device
     first_step = step
     began = time.monotonic()
     total = schedule.steps - step if schedule.steps is not None else None
