@@ -10,7 +10,8 @@ With `facing` (the default) the codec carries each frame's dominant direction ex
 the field so that the intensity direction of every frame lies ahead (`facing.face_front`, an exact FOA
 rotation) before coding it, and appends that direction (x, y, z unit vector) to the latent as three more
 channels; the decoder turns its output back the same way. The convolutional codec then only ever codes a
-field that faces forward, and a single source keeps its direction whatever its reconstruction error in
+field that faces forward, in which a plane wave from ahead has X = W: the encoder sees X - W there and the
+decoder's X channel adds its W, so a single source keeps its direction whatever its reconstruction error in
 timbre. Knows nothing of scenes: (batch, 4, samples) in, (batch, latent_channels, frames) out, and back.
 """
 
@@ -127,6 +128,12 @@ class Decoder(nn.Module):
         return self.net(z)
 
 
+def _ahead_residual(audio: torch.Tensor, sign: float) -> torch.Tensor:
+    """AmbiX with `sign` × W added to X: -1 gives a forward-facing field's departure from a plane wave from ahead, +1 undoes it."""
+    w, y, z, x = audio.unbind(dim=1)
+    return torch.stack([w, y, z, x + sign * w], dim=1)
+
+
 class FoaCodec(nn.Module):
     """VAE: `encode` gives the posterior mean and log-variance, `decode` the waveform (linear output)."""
 
@@ -148,7 +155,7 @@ class FoaCodec(nn.Module):
         c = self.config
         directions = frame_directions(audio, c.hop, c.smooth).detach() if c.facing else None
         if directions is not None:
-            audio = face_front(audio, directions, c.hop)
+            audio = _ahead_residual(face_front(audio, directions, c.hop), -1.0)
         mean, logvar = self.encoder(audio).chunk(2, dim=1)
         if directions is not None:
             mean = torch.cat([mean, directions], dim=1)
@@ -158,7 +165,7 @@ class FoaCodec(nn.Module):
         """(batch, latent_channels, frames) -> (batch, 4, frames * hop)."""
         c = self.config
         audio = self.decoder(latent[:, : c.latent])
-        return face_back(audio, latent[:, c.latent :], c.hop) if c.facing else audio
+        return face_back(_ahead_residual(audio, 1.0), latent[:, c.latent :], c.hop) if c.facing else audio
 
     def forward(self, audio: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
         """Reconstruction (same length as `audio`) from a posterior sample, and the KL per element (mean)."""

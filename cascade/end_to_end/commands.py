@@ -20,6 +20,7 @@ from cascade.end_to_end.checkpoints import CheckpointError
 from cascade.errors import CascadeError
 
 RUNS = Path("runs")  # default output folder, relative to the working directory
+VAL_CROP = 1  # s of each codec validation crop: the loudest second of a held-out anechoic single source
 
 
 class _Parser(argparse.ArgumentParser):
@@ -136,7 +137,7 @@ def _device(name: str):
 def _codec(args: argparse.Namespace) -> int:
     from cascade.end_to_end import checkpoints
     from cascade.end_to_end.codec import CodecConfig
-    from cascade.end_to_end.codec_task import CodecTask
+    from cascade.end_to_end.codec_task import CodecTask, sounding_crop
     from cascade.end_to_end.data import SyntheticSpec, synthetic_examples
     from cascade.end_to_end.datasets import training_audio
     from cascade.end_to_end.train import fit
@@ -146,11 +147,9 @@ def _codec(args: argparse.Namespace) -> int:
     else:
         config = CodecConfig.from_dict(_overrides(args.set, CodecConfig().to_dict()))
     train, note = training_audio(args.data, config.sample_rate)
-    length = int(args.segment * config.sample_rate)
-    val = []
-    for example in synthetic_examples(48, seed=999, spec=SyntheticSpec(seconds=2.0, room_share=0.0)):
-        at = max(0, int(example.start * config.sample_rate))
-        val.append(np.pad(example.foa, ((0, 0), (0, length)))[:, at : at + length])
+    rng = np.random.default_rng(0)
+    val = [sounding_crop(e.foa, VAL_CROP * config.sample_rate, rng)
+           for e in synthetic_examples(48, seed=999, spec=SyntheticSpec(seconds=2.0, room_share=0.0))]
     task = CodecTask(train, np.stack(val), config, segment=args.segment, data_note=note)
     out = args.out or RUNS / "codec.pt"
     fit(task, out, _schedule(args, 8, 5e-4, 4000), _device(args.device), args.resume)
