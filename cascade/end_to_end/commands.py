@@ -13,11 +13,17 @@ import argparse
 import sys
 import time
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 
 from cascade.end_to_end.checkpoints import CheckpointError
 from cascade.errors import CascadeError
+
+if TYPE_CHECKING:
+    import torch
+
+    from cascade.end_to_end.train import Schedule
 
 RUNS = Path("runs")  # default output folder, relative to the working directory
 VAL_CROP = 1  # s of each codec validation crop: the loudest second of a held-out anechoic single source
@@ -119,7 +125,7 @@ def _synth(args: argparse.Namespace) -> int:
     return 0
 
 
-def _schedule(args: argparse.Namespace, batch: int, lr: float, half_life: int):
+def _schedule(args: argparse.Namespace, batch: int, lr: float, half_life: int) -> Schedule:
     from cascade.end_to_end.train import Schedule
 
     if args.minutes is None and args.steps is None:
@@ -128,7 +134,7 @@ def _schedule(args: argparse.Namespace, batch: int, lr: float, half_life: int):
                     validate_every=args.validate_every, seed=args.seed, half_life=half_life)
 
 
-def _device(name: str):
+def _device(name: str) -> torch.device:
     from cascade.devices import torch_device
 
     return torch_device(name, CheckpointError)
@@ -158,32 +164,41 @@ def _codec(args: argparse.Namespace) -> int:
 
 
 def _dit(args: argparse.Namespace) -> int:
+    import torch
 
     from cascade.end_to_end import checkpoints
     from cascade.end_to_end.dit import DitConfig
     from cascade.end_to_end.dit_task import DitTask
     from cascade.end_to_end.latents import latent_sets, load_codec
-    from cascade.end_to_end.train import fit
+    from cascade.end_to_end.train import fit, start_distributed
 
     codec_path = args.codec or checkpoints.SHIPPED / "codec.pt"
     codec, codec_note = load_codec(codec_path)
     if args.resume is not None:
         payload = checkpoints.load(args.resume, "dit")
+        if payload["config"]["codec"].get("digest") != codec_note["digest"]:
+            raise CheckpointError(f"{args.resume} was trained on the latents of another codec; pass that one with --codec")
         config, mode = DitConfig.from_dict(payload["config"]["dit"]), payload["config"]["mode"]
     else:
-        config = DitConfig.from_dict(_overrides(args.set, DitConfig(frame_rate=codec.config.frame_rate, latent=codec.config.latent_channels).to_dict()))
-        mode = args.mode
+        base = DitConfig(frame_rate=codec.config.frame_rate, latent=codec.config.latent_channels)
+        config, mode = DitConfig.from_dict(_overrides(args.set, base.to_dict())), args.mode
+    device = _device(args.device)
+    ranks = start_distributed(device)
+    if ranks.world > 1 and not ranks.main:  # rank 0 encodes and caches the latents; the others then read them
+        torch.distributed.barrier()
     train, val, probe, note = latent_sets(args.data, codec)
+    if ranks.world > 1 and ranks.main:
+        torch.distributed.barrier()
     task = DitTask(train, val, probe, codec, config, mode, codec_note=codec_note, data_note=note)
     if args.init is not None and args.resume is None:
         _init_from(task.model, checkpoints.load(args.init, "dit")["state"])
     out = args.out or RUNS / f"dit_{mode}.pt"
-    fit(task, out, _schedule(args, 16, 5e-4, 3000), _device(args.device), args.resume)
+    fit(task, out, _schedule(args, 16, 5e-4, 3000), device, args.resume)
     print(f"wrote {out}")
     return 0
 
 
-def _init_from(model, state: dict) -> None:
+def _init_from(model: torch.nn.Module, state: dict[str, torch.Tensor]) -> None:
     """Copy every weight of `state` whose name and shape match (a DiT of another mode: its backbone, not its conditioner)."""
     own = model.state_dict()
     shared = {k: v for k, v in state.items() if k.startswith("dit.") and k in own and own[k].shape == v.shape}
