@@ -5,9 +5,10 @@ import pytest
 import torch
 
 from cascade.end_to_end.codec import CodecConfig, FoaCodec
-from cascade.end_to_end.facing import face_back, face_front, frame_directions
+from cascade.end_to_end.facing import face_back, face_front, frame_parameters
 from cascade.end_to_end.losses import codec_loss, intensity_distance, mel_basis, stft_distance
 from cascade.geometry import unit_vectors
+from cascade.metrics import foa_doa, spatial_angle
 from renderers.foa import encode
 from renderers.path import SourcePath
 
@@ -24,7 +25,7 @@ def test_latent_frames_are_samples_over_hop_rounded_up_and_decode_returns_hop_pe
     codec = FoaCodec(config)
     audio = torch.randn(3, 4, 8 * 10 + 5)
     mean, logvar = codec.encode(audio)
-    assert config.latent_channels == 9 and mean.shape == (3, 9, 11) and logvar.shape == (3, 6, 11)
+    assert config.latent_channels == 10 and mean.shape == (3, 10, 11) and logvar.shape == (3, 6, 11)
     assert codec.decode(mean).shape == (3, 4, 11 * 8)
     plain = FoaCodec(CodecConfig(width=4, strides=(2, 4), latent=6, units=1, facing=False))
     assert plain.encode(audio)[0].shape == (3, 6, 11)
@@ -41,15 +42,35 @@ def test_default_hop_and_frame_rate():
 def test_the_latent_carries_a_static_sources_direction_and_the_coded_field_faces_ahead(azimuth, elevation):
     audio = _foa(azimuth, elevation)
     codec = FoaCodec(CodecConfig(width=4, strides=(2, 4), latent=6, units=1))
-    directions = codec.encode(audio)[0][0, 6:]
-    assert torch.allclose(directions, torch.tensor(unit_vectors(azimuth, elevation), dtype=torch.float32)[:, None], atol=1e-5)
-    facing = face_front(audio, frame_directions(audio, 8), 8)[0]
+    latent = codec.encode(audio)[0][0]
+    assert torch.allclose(latent[6:9], torch.tensor(unit_vectors(azimuth, elevation), dtype=torch.float32)[:, None], atol=1e-5)
+    assert float(latent[9].abs().max()) < 1e-4, "a plane wave is not diffuse"
+    facing = face_front(audio, frame_parameters(audio, 8)[0], 8)[0]
     assert torch.allclose(facing[3], facing[0], atol=1e-5) and float(facing[1:3].abs().max()) < 1e-5, "X = W, Y = Z = 0: ahead"
+
+
+@pytest.mark.parametrize(("azimuth", "elevation"), [(60.0, 10.0), (-100.0, -35.0)])
+def test_even_an_untrained_codec_returns_a_plane_wave_from_where_it_came(azimuth, elevation):
+    torch.manual_seed(1)
+    codec = FoaCodec(CodecConfig(width=4, strides=(2, 4), latent=6, units=1))
+    with torch.no_grad():
+        recon = codec.decode(codec.encode(_foa(azimuth, elevation))[0])[0].numpy()
+    measured = foa_doa(recon)
+    assert spatial_angle(*measured, azimuth, elevation) < 0.1, "degrees"
+
+
+def test_diffuseness_is_zero_for_a_plane_wave_and_near_one_for_a_diffuse_field():
+    rng = np.random.default_rng(5)
+    diffuse = rng.standard_normal((4, 32000)) * np.array([[1.0], [3 ** -0.5], [3 ** -0.5], [3 ** -0.5]])  # SN3D: X, Y, Z a third each
+    _, psi = frame_parameters(torch.from_numpy(diffuse.astype(np.float32))[None], 512)
+    assert float(psi[0, 0, 5:-5].mean()) > 0.85
+    _, psi = frame_parameters(_foa(30.0, 20.0), 512)
+    assert float(psi.max()) < 1e-4
 
 
 def test_turning_back_undoes_turning_ahead_for_any_field_and_keeps_its_energy():
     audio = torch.randn(2, 4, 4000)
-    directions = frame_directions(audio, 64)
+    directions = frame_parameters(audio, 64)[0]
     facing = face_front(audio, directions, 64)
     assert torch.allclose(face_back(facing, directions, 64), audio, atol=1e-5)
     assert torch.allclose(facing.pow(2).sum(), audio.pow(2).sum(), rtol=1e-5), "a rotation keeps the energy"
@@ -57,7 +78,8 @@ def test_turning_back_undoes_turning_ahead_for_any_field_and_keeps_its_energy():
 
 
 def test_a_silent_clip_faces_straight_ahead():
-    assert torch.equal(frame_directions(torch.zeros(1, 4, 1024), 256)[0, :, 0], torch.tensor([1.0, 0.0, 0.0]))
+    directions, diffuseness = frame_parameters(torch.zeros(1, 4, 1024), 256)
+    assert torch.equal(directions[0, :, 0], torch.tensor([1.0, 0.0, 0.0])) and float(diffuseness.max()) == 0.0
 
 
 def test_decoder_output_is_linear_not_squashed():
@@ -65,7 +87,7 @@ def test_decoder_output_is_linear_not_squashed():
     last = codec.decoder.net[-1]
     with torch.no_grad():
         last.parametrizations.weight.original0.mul_(1e4)
-    out = codec.decode(torch.randn(1, 9, 10))
+    out = codec.decode(torch.randn(1, 10, 10))
     assert float(out.abs().max()) > 1.0, "a tanh would keep every sample inside (-1, 1)"
 
 

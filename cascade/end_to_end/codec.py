@@ -6,13 +6,13 @@ of `latent` channels at `sample_rate / hop` frames per second. Decoder: the mirr
 convolutions; its output is linear (no tanh), so levels above full scale and the exact inter-channel
 ratios that carry direction pass through. Continuous bottleneck, no quantizer.
 
-With `facing` (the default) the codec carries each frame's dominant direction explicitly: the encoder turns
-the field so that the intensity direction of every frame lies ahead (`facing.face_front`, an exact FOA
-rotation) before coding it, and appends that direction (x, y, z unit vector) to the latent as three more
-channels; the decoder turns its output back the same way. The convolutional codec then only ever codes a
-field that faces forward, in which a plane wave from ahead has X = W: the encoder sees X - W there and the
-decoder's X channel adds its W, so a single source keeps its direction whatever its reconstruction error in
-timbre. Knows nothing of scenes: (batch, 4, samples) in, (batch, latent_channels, frames) out, and back.
+With `facing` (the default) the codec carries DirAC's parameters of each frame explicitly, as four more latent
+channels: the intensity direction (x, y, z unit vector) and the diffuseness ψ (`facing.frame_parameters`).
+The encoder turns the field so that every frame's direction lies ahead (`facing.face_front`, an exact FOA
+rotation) and codes it as W and the departure from a plane wave from ahead (Y, Z, X - W); the decoder
+scales its departure channels by √ψ, adds W back to X and turns the field back. A single plane wave (ψ = 0)
+then keeps its direction exactly whatever the conv codec's error in timbre, and diffuse sound (rooms,
+several sources) gets back as much of its off-axis energy as its diffuseness says. Knows nothing of scenes: (batch, 4, samples) in, (batch, latent_channels, frames) out, and back.
 """
 
 from __future__ import annotations
@@ -24,7 +24,7 @@ import torch
 from torch import nn
 from torch.nn.utils.parametrizations import weight_norm
 
-from cascade.end_to_end.facing import face_back, face_front, frame_directions
+from cascade.end_to_end.facing import face_back, face_front, frame_parameters, per_sample
 
 
 @dataclass(frozen=True)
@@ -37,7 +37,7 @@ class CodecConfig:
     strides: tuple[int, ...] = (4, 4, 4, 8)
     latent: int = 32
     units: int = 2  # residual units per block, dilations 1, 3, 9, ...
-    facing: bool = True  # code the field turned to face its per-frame direction, carried as 3 more latent channels
+    facing: bool = True  # code the field turned to face its per-frame direction; direction and diffuseness as 4 more latent channels
     smooth: int = 4  # frames either side the direction estimate is smoothed over
 
     @property
@@ -51,8 +51,8 @@ class CodecConfig:
 
     @property
     def latent_channels(self) -> int:
-        """Channels of a latent: the VAE's, then the direction's three when `facing`."""
-        return self.latent + 3 * self.facing
+        """Channels of a latent: the VAE's, then direction (3) and diffuseness (1) when `facing`."""
+        return self.latent + 4 * self.facing
 
     @classmethod
     def from_dict(cls, data: dict) -> CodecConfig:
@@ -150,22 +150,25 @@ class FoaCodec(nn.Module):
 
     def encode(self, audio: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
         """(batch, 4, n) -> mean (batch, latent_channels, ceil(n / hop)): the VAE's posterior mean, then the frame
-        directions when `facing`; and the VAE's log-variance (batch, latent, ceil(n / hop))."""
+        directions and diffuseness when `facing`; and the VAE's log-variance (batch, latent, ceil(n / hop))."""
         audio = self.pad(audio)
         c = self.config
-        directions = frame_directions(audio, c.hop, c.smooth).detach() if c.facing else None
-        if directions is not None:
-            audio = _ahead_residual(face_front(audio, directions, c.hop), -1.0)
-        mean, logvar = self.encoder(audio).chunk(2, dim=1)
-        if directions is not None:
-            mean = torch.cat([mean, directions], dim=1)
-        return mean, logvar.clamp(-30.0, 20.0)
+        if not c.facing:
+            mean, logvar = self.encoder(audio).chunk(2, dim=1)
+            return mean, logvar.clamp(-30.0, 20.0)
+        directions, diffuseness = (p.detach() for p in frame_parameters(audio, c.hop, c.smooth))
+        mean, logvar = self.encoder(_ahead_residual(face_front(audio, directions, c.hop), -1.0)).chunk(2, dim=1)
+        return torch.cat([mean, directions, diffuseness], dim=1), logvar.clamp(-30.0, 20.0)
 
     def decode(self, latent: torch.Tensor) -> torch.Tensor:
         """(batch, latent_channels, frames) -> (batch, 4, frames * hop)."""
         c = self.config
         audio = self.decoder(latent[:, : c.latent])
-        return face_back(_ahead_residual(audio, 1.0), latent[:, c.latent :], c.hop) if c.facing else audio
+        if not c.facing:
+            return audio
+        gate = per_sample(latent[:, c.latent + 3 :].clamp(0.0, 1.0), c.hop, audio.shape[-1]).sqrt()
+        audio = torch.cat([audio[:, :1], gate * audio[:, 1:]], dim=1)
+        return face_back(_ahead_residual(audio, 1.0), latent[:, c.latent : c.latent + 3], c.hop)
 
     def forward(self, audio: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
         """Reconstruction (same length as `audio`) from a posterior sample, and the KL per element (mean)."""
