@@ -118,7 +118,7 @@ def probe_examples(seconds: float, sample_rate: int, count: int = PROBE_ITEMS) -
 
 
 def latent_sets(folder: Path, codec: FoaCodec) -> tuple[LatentSet, LatentSet, LatentSet, str]:
-    """Training, validation (the last 5 %, at least 32 items) and probe latent sets for `folder`'s examples, cached in
+    """Training, validation (the last 5 %, at least 32 items but at most a quarter) and probe latent sets for `folder`'s examples, cached in
     `folder` per codec; and a one-line note of the data."""
     from cascade.end_to_end.datasets import training_examples
 
@@ -133,7 +133,7 @@ def latent_sets(folder: Path, codec: FoaCodec) -> tuple[LatentSet, LatentSet, La
         texts = texts or TextEncoder()
         seconds = data.latents.shape[-1] * codec.config.hop / codec.config.sample_rate
         save_latents(probe_cache, encode_examples(probe_examples(seconds, codec.config.sample_rate), codec, texts))
-    held = max(32, len(data) // 20)
+    held = max(1, min(max(32, len(data) // 20), len(data) // 4))
     order = list(range(len(data)))
     note = f"{len(data)} windows of {data.latents.shape[-1] / codec.config.frame_rate:g} s from {folder}"
     return data.subset(order[:-held]), data.subset(order[-held:]), load_latents(probe_cache), note
