@@ -138,8 +138,9 @@ def measure_path(name: str, scenes: list[HeldOutScene], tagger: Tagger, localize
 
 
 def _check_checkpoints(folder: Path, modes: list[str]) -> None:
-    needed = [folder / "codec.pt"] + [folder / f"dit_{mode}.pt" for mode in modes]
-    for path in needed if modes else []:
+    if not modes:
+        return
+    for path in [folder / "codec.pt"] + [folder / f"dit_{mode}.pt" for mode in modes]:
         if not path.is_file():
             raise CheckpointError(f"end-to-end checkpoint {path} not found; pass the folder that holds it with --checkpoints, "
                                   "or compare the cascade alone with --modes none")
@@ -151,19 +152,19 @@ def run(items: int = 96, modes: tuple[str, ...] | list[str] = MODES, renderers: 
     """The whole comparison as one JSON-ready dict: setup, per path its summary, strata, events-count breakdown, cost,
     Frechet distance, and every event's row."""
     folder = Path(checkpoint_dir) if checkpoint_dir is not None else SHIPPED
-    _check_checkpoints(folder, list(modes))
+    modes, renderers = list(modes), list(renderers)
+    _check_checkpoints(folder, modes)
     began = time.perf_counter()
     say = print if progress else (lambda _: None)
     scenes = held_out_scenes(items)
     if tagger is None:
         tagger = cached(labels_of(stratum_config("multi")), per_label=tagger_clips, progress=say)
-    tools_s = time.perf_counter() - began
     if localizer is None:
         say("localizer: AXD head 1 templates")
         localizer = Localizer(load_hrirs(axd_sofa(1)), RATE)
+    tools_s = time.perf_counter() - began
     loads: list[float] = []
     paths, embeddings = {}, {}
-    modes, renderers = list(modes), list(renderers)
     for name in path_names(renderers, modes):
         rows, embedded, cost = measure_path(name, scenes, tagger, localizer, folder, loads, progress)
         embeddings[name] = embedded
@@ -178,7 +179,7 @@ def run(items: int = 96, modes: tuple[str, ...] | list[str] = MODES, renderers: 
     setup = {"items": items, "strata": list(STRATA), "seeds": SEEDS, "configs": {s: json.loads(stratum_config(s).model_dump_json()) for s in STRATA},
              "modes": modes, "renderers": renderers, "checkpoints": str(folder), "machine": machine(), "torch_threads": torch.get_num_threads(),
              "tagger": {"labels": len(tagger.labels), "held_out_accuracy": tagger.held_out_accuracy, "held_out_clips": tagger.held_out_clips},
-             "frechet_floor": _frechet(tagger.embed(fresh, RATE), truth), "setup_s": tools_s,
+             "frechet_floor": _frechet(tagger.embed(fresh, RATE), truth), "tagger_and_localizer_s": tools_s,
              "load_average": {"mean": float(np.mean(loads)) if loads else float("nan"), "max": float(np.max(loads)) if loads else float("nan")},
              "e2e_checkpoints": _checkpoint_records(folder, modes), "wall_s": time.perf_counter() - began}
     return {"setup": setup, "paths": paths}

@@ -53,8 +53,9 @@ def table(result: dict) -> str:
     for name, data in paths.items():
         stages = ", ".join(f"{stage} {seconds:.3f}" for stage, seconds in data["cost"]["seconds_per_scene"].items())
         lines.append(f"| {name} | {stages} |")
-    load = setup["load_average"]
-    lines += ["", f"{setup['items']} scenes ({', '.join(setup['strata'])}), {next(iter(paths.values()))['summary']['events']} events; "
+    load, first = setup["load_average"], next(iter(paths.values()))["summary"]
+    lines += ["", f"{setup['items']} scenes ({', '.join(setup['strata'])}), {first['events']} events, {first['binaural_events']} of them "
+              f"within 30° of the horizontal plane (the binaural columns); "
               f"{setup['machine']}, {setup['torch_threads']} torch thread(s); load average {load['mean']:.1f} (max {load['max']:.1f}) "
               f"during the run; {setup['wall_s'] / 60:.1f} min in all. Tagger: {setup['tagger']['labels']} labels, "
               f"{setup['tagger']['held_out_accuracy']:.1%} on its {setup['tagger']['held_out_clips']} held-out clips."]
@@ -121,8 +122,9 @@ def plot_events(result: dict, path: Path) -> None:
         for name, data in result["paths"].items():
             counts = sorted(data["by_events"], key=int)
             values = [data["by_events"][n].get(key) for n in counts]
-            ax.plot([int(n) for n in counts], [np.nan if v is None else v for v in values], "o-", label=name,
-                    lw=2.2 if name == "truth" else 1.2, color="black" if name == "truth" else None)
+            truth = name == "truth"
+            ax.plot([int(n) for n in counts], [np.nan if v is None else v for v in values], "o--" if truth else "o-", label=name,
+                    lw=1.6 if truth else 1.2, color="black" if truth else None, zorder=3 if truth else 2)
         ax.set(xlabel="events in the scene", title=title)
         ax.set_xticks(range(1, 5))
         ax.grid(alpha=0.3)

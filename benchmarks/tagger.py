@@ -230,8 +230,8 @@ def cached(labels: Sequence[str], per_label: int = 40, held_out: int = 12, folde
 
 def frechet_distance(a: np.ndarray, b: np.ndarray) -> float:
     """Frechet distance between Gaussians fitted to two sets of embeddings (rows): |mu_a - mu_b|² +
-    tr(S_a + S_b - 2 (S_a S_b)^1/2)."""
+    tr(S_a + S_b - 2 (S_a S_b)^1/2), never below 0 (rounding can take an exact 0 a hair under it)."""
     mu_a, mu_b = a.mean(axis=0), b.mean(axis=0)
     cov_a, cov_b = np.cov(a, rowvar=False), np.cov(b, rowvar=False)
     root = linalg.sqrtm(cov_a @ cov_b)
-    return float(np.sum((mu_a - mu_b) ** 2) + np.trace(cov_a + cov_b - 2.0 * np.real(root)))
+    return max(0.0, float(np.sum((mu_a - mu_b) ** 2) + np.trace(cov_a + cov_b - 2.0 * np.real(root))))
