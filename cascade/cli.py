@@ -33,6 +33,7 @@ BENCHMARKS = {
     "e2e-codec": "benchmarks.e2e_codec",
     "e2e-spatial": "benchmarks.e2e_spatial",
     "e2e-speed": "benchmarks.e2e_speed",
+    "compare": "benchmarks.compare",
 }
 
 
