@@ -1,7 +1,8 @@
 """Dataset builder speed and memory: items per second in one pinned process, Ray's speed-up with 2 workers, and the
 driver's peak memory at two dataset sizes.
 
-    python -m benchmarks.dataset_speed [--items 80] [--sample-rate 24000] [--ray] [--memory 200 2000] [--json PATH]
+    python -m benchmarks.dataset_speed [--items 80] [--sample-rate 24000] [--variants] [--ray] [--memory 200 2000]
+        [--memory-engines local ray] [--summary-png PATH] [--json PATH]
 
 Default config (procedural clips and espeak-ng speech, HRTF, 4 s items, 1-3 events, half in rooms). "1 process"
 runs the whole build in this process pinned to one CPU; items/s counts wall time after a warm-up of a few items
@@ -23,10 +24,12 @@ import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 from benchmarks.timing import machine
-from cascade.dataset import DatasetConfig, build, sample_scene
+from cascade.dataset import DatasetConfig, build, parse_config
 from cascade.dataset.build import write_item
 from cascade.dataset.engines import available_cpus
 from cascade.dataset.item import ItemRenderer
@@ -38,47 +41,63 @@ def _load() -> str:
     return "load {:.2f} {:.2f} {:.2f}".format(*os.getloadavg())
 
 
-def local_rate(config: DatasetConfig, items: int, folder: Path) -> dict:
-    """Build in this process, pinned to one CPU: wall and CPU items per second after a warm-up."""
+@contextmanager
+def _pinned() -> Iterator[None]:
+    """This process on one CPU for the duration."""
     allowed = os.sched_getaffinity(0)
     os.sched_setaffinity(0, {min(allowed)})
     try:
+        yield
+    finally:
+        os.sched_setaffinity(0, allowed)
+
+
+def local_rate(config: DatasetConfig, items: int, folder: Path) -> dict:
+    """Build in this process, pinned to one CPU: wall and CPU items per second after a warm-up."""
+    with _pinned():
         build(folder, WARM_ITEMS, config, workers=1)
         load_before = _load()
         cpu = time.process_time()
         report = build(folder, WARM_ITEMS + items, workers=1)
         cpu = time.process_time() - cpu
-    finally:
-        os.sched_setaffinity(0, allowed)
     return {"items": report.built, "items_per_s": report.rate, "cpu_items_per_s": report.built / cpu,
             "load_before": load_before, "load_after": _load()}
 
 
 def breakdown(config: DatasetConfig, items: int, folder: Path) -> dict:
-    """Milliseconds per item: drawing the scene and the pipeline's stages (on items 100000+), and the whole item,
-    its writing and, by difference, its labels and file encoding (on items 0+; no item is rendered twice, since the
-    pipeline remembers the stems of scenes it has rendered)."""
-    renderer = ItemRenderer(config)
-    renderer(99_999)  # warm-up
+    """Milliseconds per item in each part, pinned to one CPU: drawing the scene, the pipeline's stages, labels and file
+    encoding, writing."""
     parts: dict[str, float] = {}
-
-    def add(part: str, seconds: float) -> None:
-        parts[part] = parts.get(part, 0.0) + 1e3 * seconds / items
-
-    for index in range(items):
-        began = time.perf_counter()
-        draw = sample_scene(config, 100_000 + index)
-        add("draw", time.perf_counter() - began)
-        for stage, seconds in renderer.pipeline(draw.scene).timings.items():
-            add(stage, seconds)
-        began = time.perf_counter()
-        item = renderer(index)
-        add("item", time.perf_counter() - began)
-        began = time.perf_counter()
-        write_item(folder, item)
-        add("write", time.perf_counter() - began)
-    parts["labels+encode"] = parts["item"] - sum(parts[k] for k in ("draw", "generate", "spatialise", "mix"))
+    with _pinned():
+        renderer = ItemRenderer(config)
+        renderer(99_999)  # warm-up
+        for index in range(items):
+            item = renderer(index)
+            began = time.perf_counter()
+            write_item(folder, item)
+            for part, seconds in {**item.seconds, "write": time.perf_counter() - began}.items():
+                parts[part] = parts.get(part, 0.0) + 1e3 * seconds / items
     return parts
+
+
+VARIANTS = {"default": {}, "no rooms": {"rooms": {"anechoic": 1.0}}, "no moving sources": {"motion": {"fraction": 0.0}},
+            "neither": {"rooms": {"anechoic": 1.0}, "motion": {"fraction": 0.0}}, "all in rooms": {"rooms": {"anechoic": 0.0}},
+            "44.1 kHz": {"sample_rate": 44100}}
+
+
+def variants(items: int) -> dict:
+    """CPU milliseconds per item (one pinned process) of the default config and of variants without rooms, without
+    moving sources, with every item in a room, and at 44.1 kHz: which part of the distribution costs what."""
+    costs = {}
+    with _pinned():
+        for name, overrides in VARIANTS.items():
+            renderer = ItemRenderer(parse_config(overrides))
+            renderer(99_999)  # warm-up
+            began = time.process_time()
+            for index in range(items):
+                renderer(index)
+            costs[name] = 1e3 * (time.process_time() - began) / items
+    return costs
 
 
 def ray_rate(config: DatasetConfig, items: int, folder: Path, workers: int = 2) -> dict:
@@ -100,8 +119,8 @@ def ray_rate(config: DatasetConfig, items: int, folder: Path, workers: int = 2) 
             "start_cost_s": init_s + warm_s - 2 * workers / report.rate, "load_before": load_before, "load_after": _load()}
 
 
-def peak_memory(n: int, engine: str, sample_rate: int) -> dict:
-    """The driver's peak resident memory (MiB) building n items in a child process."""
+def peak_memory(n: int, engine: str, sample_rate: int, summary_png: Path | None = None) -> dict:
+    """The driver's peak resident memory (MiB) building n items in a child process; its summary.png copied to `summary_png`."""
     folder = Path(tempfile.mkdtemp(prefix=f"dataset-memory-{engine}-{n}-"))
     try:
         command = [sys.executable, "-m", "benchmarks.dataset_speed", "--child", str(folder), str(n), engine, str(sample_rate)]
@@ -110,6 +129,8 @@ def peak_memory(n: int, engine: str, sample_rate: int) -> dict:
         _, status, usage = os.wait4(child.pid, 0)
         if status != 0:
             raise RuntimeError(f"the {engine} build of {n} items failed (status {status})")
+        if summary_png is not None:
+            shutil.copyfile(folder / "summary.png", summary_png)
         return {"n": n, "engine": engine, "peak_mib": usage.ru_maxrss / 1024, "seconds": time.perf_counter() - began}
     finally:
         shutil.rmtree(folder, ignore_errors=True)
@@ -130,8 +151,10 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--items", type=int, default=80, help="items timed after the warm-up")
     parser.add_argument("--sample-rate", type=int, default=DatasetConfig().sample_rate, help="Hz (default: the default config's)")
     parser.add_argument("--ray", action="store_true", help="also measure Ray with 2 workers (needs the ray extra)")
+    parser.add_argument("--variants", action="store_true", help="also the CPU cost per item without rooms, without moving sources, ...")
     parser.add_argument("--memory", type=int, nargs="*", metavar="N", help="peak driver memory building these sizes, e.g. 200 2000")
     parser.add_argument("--memory-engines", nargs="+", default=["local"], choices=["local", "ray"])
+    parser.add_argument("--summary-png", type=Path, help="keep the summary.png of the largest memory build here")
     parser.add_argument("--json", help="also write the figures to this JSON file")
     args = parser.parse_args(argv)
     config = DatasetConfig(sample_rate=args.sample_rate)
@@ -143,6 +166,9 @@ def main(argv: list[str] | None = None) -> int:
               f"CPU-second ({local['items']} items; {local['load_before']} before, {local['load_after']} after)")
         parts = figures["ms_per_item"] = breakdown(config, min(args.items, 30), Path(scratch) / "parts")
         print("  ms per item: " + ", ".join(f"{k} {v:.1f}" for k, v in parts.items()))
+        if args.variants:
+            costs = figures["cpu_ms_per_item"] = variants(min(args.items, 25))
+            print("  CPU ms per item: " + ", ".join(f"{k} {v:.0f}" for k, v in costs.items()) + f" ({_load()})")
         if args.ray:
             remote = figures["ray"] = ray_rate(config, args.items, Path(scratch) / "ray")
             remote["speedup"] = remote["items_per_s"] / local["items_per_s"]
@@ -152,7 +178,7 @@ def main(argv: list[str] | None = None) -> int:
                   f"{remote['init_s']:.1f} s); {remote['load_before']} before, {remote['load_after']} after")
     for engine in args.memory_engines if args.memory else []:
         for n in args.memory:
-            memory = peak_memory(n, engine, args.sample_rate)
+            memory = peak_memory(n, engine, args.sample_rate, args.summary_png if n == max(args.memory) else None)
             figures.setdefault("peak_driver_memory", []).append(memory)
             print(f"peak driver memory, {engine}, N={n}: {memory['peak_mib']:.0f} MiB ({memory['seconds']:.0f} s)")
     if args.json:

@@ -15,19 +15,22 @@ import argparse
 import json
 import sys
 import time
+from collections.abc import Sequence
 from pathlib import Path
-from typing import Any, Sequence
+from typing import Any
 
 import torch
 from diffusers import AutoencoderOobleck
 from tokenizers import Tokenizer, models, pre_tokenizers, processors
 from transformers import T5Config, T5TokenizerFast
 
+from cascade import progress
+from cascade.files import write_text
 from cascade.generators.tangoflux import TangoFluxGenerator
 from cascade.generators.tangoflux_model import TangoFlux
 
 SCENE = (["a dog barks", "a bird sings on the right", "rain falls on the roof", "a car engine idles"], [10.0, 4.0, 2.5, 6.0])
-SIZES = {
+SIZES: dict[str, dict[str, Any]] = {
     "tiny": {
         "steps": 50,
         "model": {"num_layers": 1, "num_single_layers": 1, "in_channels": 4, "attention_head_dim": 32,
@@ -116,12 +119,13 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--full", action="store_true", help="also time the full-size architecture (minutes on a CPU)")
     parser.add_argument("--json", type=Path, help="write the figures to this JSON file")
     args = parser.parse_args(argv)
+    progress.configure("auto")  # each denoising run shows its steps: the full size takes minutes
     report = {"device": "cpu", "threads": torch.get_num_threads(), "scene_durations": SCENE[1],
               "sizes": {size: run(size) for size in (["tiny", "full"] if args.full else ["tiny"])}}
     text = json.dumps(report, indent=2)
     print(text)
     if args.json:
-        args.json.write_text(text + "\n")
+        write_text(args.json, text + "\n")
     return 0
 
 

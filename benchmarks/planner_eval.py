@@ -19,6 +19,7 @@ from pathlib import Path
 from typing import Any
 
 import planners
+from cascade.files import write_text
 
 DATA = Path(__file__).parent / "data" / "planner_set.json"
 NEAR, FAR = 1.25, 9.0
@@ -92,9 +93,9 @@ def evaluate(planner, items: list[dict]) -> dict:
         tally["label"].extend([1.0] * len(pairs) + [0.0] * (len(expected) - len(pairs)))
         for want, event in pairs:
             if "azimuth" in want:
-                err = angle_error(event.position.azimuth, want["azimuth"])
-                tally["az_err"].append(err)
-                tally["az_in"].append(float(err <= WITHIN))
+                miss = angle_error(event.position.azimuth, want["azimuth"])
+                tally["az_err"].append(miss)
+                tally["az_in"].append(float(miss <= WITHIN))
             if "elevation" in want:
                 tally["el"].append(float(elevation_sign(event.position.elevation) == want["elevation"]))
             if "distance" in want:
@@ -165,7 +166,7 @@ def main(argv: list[str] | None = None) -> int:
     print(_table(result))
     if args.json:
         args.json.parent.mkdir(parents=True, exist_ok=True)
-        args.json.write_text(json.dumps(result, indent=2) + "\n", encoding="utf-8")
+        write_text(args.json, json.dumps(result, indent=2) + "\n")
         print(f"wrote {args.json}")
     return 0
 

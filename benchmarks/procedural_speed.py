@@ -13,6 +13,7 @@ import statistics
 import time
 
 from benchmarks.timing import machine
+from cascade.files import write_text
 from cascade.generators.procedural import ProceduralGenerator
 from cascade.generators.sounds import SOUNDS
 
@@ -43,11 +44,10 @@ def main(argv: list[str] | None = None) -> int:
     print(f"{'class':<14}{'ms / ' + format(args.seconds, 'g') + ' s clip':>18}")
     for name, ms in sorted(timings.items(), key=lambda item: -item[1]):
         print(f"{name:<14}{ms:>18.1f}")
-    print(f"slowest: {max(timings, key=timings.get)} {max(timings.values()):.1f} ms (target < 100 ms); "
+    print(f"slowest: {max(timings, key=lambda name: timings[name])} {max(timings.values()):.1f} ms (target < 100 ms); "
           f"median class {statistics.median(timings.values()):.1f} ms")
     if args.json:
-        with open(args.json, "w", encoding="utf-8") as file:
-            json.dump({"seconds": args.seconds, "ms_per_clip": timings}, file, indent=2)
+        write_text(args.json, json.dumps({"seconds": args.seconds, "ms_per_clip": timings}, indent=2) + "\n")
     return 0
 
 

@@ -14,7 +14,9 @@ import sys
 import numpy as np
 
 from benchmarks.timing import machine, median_seconds
+from cascade.files import write_text
 from renderers.foa import FoaBinauralRenderer, decode_binaural, encode
+from renderers.hrir import load_hrirs
 from renderers.hrtf import HrtfRenderer
 from renderers.path import SourcePath
 
@@ -29,13 +31,14 @@ def measure(repeats: int = 7) -> dict:
     moving = SourcePath.from_keys([0.0, SECONDS], [90.0, -90.0], [0.0, 20.0], [3.0, 1.5])
     hrtf = HrtfRenderer()
     foa = FoaBinauralRenderer()
+    hrirs = load_hrirs()
     encoded = encode(mono, RATE, static, foa.reference_distance)
     cases = {
         "hrtf static": lambda: hrtf.render(mono, RATE, static),
         "hrtf moving": lambda: hrtf.render(mono, RATE, moving),
         "foa encode static": lambda: encode(mono, RATE, static, foa.reference_distance),
         "foa encode moving": lambda: encode(mono, RATE, moving, foa.reference_distance),
-        "foa -> binaural decode": lambda: decode_binaural(encoded, RATE, foa.hrirs),
+        "foa -> binaural decode": lambda: decode_binaural(encoded, RATE, hrirs),
     }
     return {
         "machine": machine(),
@@ -57,8 +60,7 @@ def main(argv: list[str] | None = None) -> int:
     for name, seconds in result["seconds"].items():
         print(f"{name:<24}{seconds * 1e3:>10.1f}{SECONDS / seconds:>14.0f}")
     if args.json:
-        with open(args.json, "w", encoding="utf-8") as file:
-            json.dump(result, file, indent=2)
+        write_text(args.json, json.dumps(result, indent=2) + "\n")
     return 0
 
 

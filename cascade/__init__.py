@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from cascade.errors import CascadeError, GeneratorError, OutputError, PlannerError, RendererError, SceneError
+from cascade.errors import BudgetError, CascadeError, GeneratorError, OptionError, OutputError, PlannerError, RendererError, SceneError
 from cascade.scene import Keyframe, Position, Room, Scene, SoundEvent
 
 if TYPE_CHECKING:
@@ -18,7 +18,7 @@ if TYPE_CHECKING:
     from cascade.pipeline import Cascade
     from cascade.result import RenderResult
 
-__all__ = ["Cascade", "CascadeError", "EndToEnd", "GeneratorError", "Keyframe", "OutputError", "PlannerError", "Position", "RenderResult", "RendererError", "Room", "Scene", "SceneError", "SoundEvent", "plan_scene", "render_scene"]
+__all__ = ["BudgetError", "Cascade", "CascadeError", "EndToEnd", "GeneratorError", "Keyframe", "OptionError", "OutputError", "PlannerError", "Position", "RenderResult", "RendererError", "Room", "Scene", "SceneError", "SoundEvent", "plan_scene", "render_scene"]
 
 
 def plan_scene(text: str, planner: str = "rules", **options: Any) -> Scene:

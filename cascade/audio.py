@@ -57,6 +57,7 @@ def audio_fault(audio: np.ndarray, length: int | None = None, mono: bool = False
 
 
 K_WEIGHTING_SECONDS = 0.1  # the K-weighting filters' impulse response has decayed by 200 dB after this
+LOUDNESS_CHUNK_HOPS = 100  # 10 s of audio filtered at a time
 
 
 @lru_cache(maxsize=8)
@@ -85,14 +86,22 @@ def integrated_loudness(audio: np.ndarray, sample_rate: int) -> float:
     Channels are summed with weight 1 (left, right, or any FOA channel set you pass). Returns -inf
     for silence or a signal shorter than one block.
     """
-    audio = np.atleast_2d(np.asarray(audio, dtype=np.float64))
-    weighted = convolve(audio, k_weighting(sample_rate))[..., : audio.shape[-1]]
-    block, hop = int(round(0.4 * sample_rate)), int(round(0.1 * sample_rate))
-    if weighted.shape[-1] < block:
+    audio = np.atleast_2d(audio)
+    hop = int(round(0.1 * sample_rate))
+    block = 4 * hop  # 400 ms gating blocks, 75 % overlap
+    if audio.shape[-1] < block:
         return float("-inf")
-    starts = np.arange(0, weighted.shape[-1] - block + 1, hop)
-    cumulative = np.concatenate([np.zeros((weighted.shape[0], 1)), np.cumsum(weighted**2, axis=-1)], axis=-1)
-    power = ((cumulative[:, starts + block] - cumulative[:, starts]) / block).sum(axis=0)
+    fir = k_weighting(sample_rate)
+    count = audio.shape[-1] // hop
+    energy = np.zeros(count)  # K-weighted energy of every 100 ms hop, summed over channels
+    step = LOUDNESS_CHUNK_HOPS * hop  # filtered a chunk at a time, so memory does not grow with the length
+    for start in range(0, count * hop, step):
+        stop = min(start + step, count * hop)
+        lead = min(start, fir.size - 1)
+        piece = np.asarray(audio[:, start - lead : stop], dtype=np.float64)
+        weighted = convolve(piece, fir)[:, lead : lead + stop - start]
+        energy[start // hop : stop // hop] = (weighted**2).reshape(weighted.shape[0], -1, hop).sum(axis=(0, 2))
+    power = np.convolve(energy, np.ones(4), mode="valid") / block
     with np.errstate(divide="ignore"):
         loudness = -0.691 + 10 * np.log10(power)
     gated = power[loudness > -70.0]

@@ -6,16 +6,23 @@ $CASCADE_CACHE_DIR/clips, else ~/.cache/text2spatial/clips.
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import json
 import os
+import shutil
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 
+from cascade import limits
 from cascade.audio import audio_fault
-from cascade.errors import OutputError
+from cascade.errors import OptionError, OutputError
 from cascade.files import atomic_path
+
+DEFAULT_LIMIT_GB = 2.0
+LIMIT_VARIABLE = "CASCADE_CACHE_MAX_GB"
 
 
 def cache_root() -> Path:
@@ -35,20 +42,43 @@ def clip_key(backend: str, prompt: str, duration: float, seed: int) -> str:
     return hashlib.sha256(record.encode("utf-8")).hexdigest()
 
 
-class ClipCache:
-    """Clips as .npy files named by their key; unreadable entries count as misses."""
+def size_limit(gigabytes: float | None = None) -> int:
+    """Bytes the clip cache may hold: `gigabytes`, else $CASCADE_CACHE_MAX_GB, else DEFAULT_LIMIT_GB."""
+    return limits.gigabytes(gigabytes, LIMIT_VARIABLE, DEFAULT_LIMIT_GB, "the clip cache's size limit", OptionError)
 
-    def __init__(self, folder: str | Path | None = None):
+
+@dataclass(frozen=True)
+class Usage:
+    """What a cache folder holds: entries and bytes."""
+
+    folder: Path
+    entries: int
+    size: int
+
+
+def usage(folder: Path) -> Usage:
+    """Entries (files) and bytes under `folder` (0 when it does not exist)."""
+    files = [p for p in folder.rglob("*") if p.is_file()] if folder.is_dir() else []
+    return Usage(folder, len(files), sum(p.stat().st_size for p in files))
+
+
+class ClipCache:
+    """Clips as .npy files named by their key; unreadable entries count as misses. When the folder grows past
+    `limit` bytes (default $CASCADE_CACHE_MAX_GB or 2 GB), the least recently used clips are removed."""
+
+    def __init__(self, folder: str | Path | None = None, limit: int | None = None):
         self.folder = Path(folder) if folder is not None else default_folder()
+        self.limit = size_limit() if limit is None else limit
         self.hits = 0
         self.misses = 0
+        self._size: int | None = None  # bytes held, counted once on the first write, then kept up to date
 
     def _path(self, key: str) -> Path:
         return self.folder / key[:2] / f"{key}.npy"
 
     def get(self, key: str, length: int | None = None) -> np.ndarray | None:
         """The clip stored under `key`, or None; an entry that is unreadable, not a finite float32 mono clip or
-        not `length` samples long counts as a miss and is removed."""
+        not `length` samples long counts as a miss and is removed. A hit marks the entry as recently used."""
         path = self._path(key)
         try:
             clip = np.load(path, allow_pickle=False)
@@ -62,12 +92,40 @@ class ClipCache:
             self.misses += 1
             return None
         self.hits += 1
+        with contextlib.suppress(OSError):
+            os.utime(path)
         return clip
 
     def put(self, key: str, clip: np.ndarray) -> None:
-        """Store atomically; a cache that cannot be written is skipped, never fatal."""
+        """Store atomically, then keep the folder under its limit; a cache that cannot be written is skipped, never fatal."""
+        path = self._path(key)
         try:
-            with atomic_path(self._path(key)) as tmp, open(tmp, "wb") as file:
+            with atomic_path(path) as tmp, open(tmp, "wb") as file:
                 np.save(file, np.asarray(clip, dtype=np.float32), allow_pickle=False)
+            if self._size is None:
+                self._size = usage(self.folder).size
+            else:
+                self._size += path.stat().st_size
+            if self._size > self.limit:
+                self._evict()
         except (OSError, OutputError):
             return
+
+    def _evict(self) -> None:
+        """Remove least recently used entries until the folder holds at most 90 % of the limit."""
+        entries = sorted((p.stat().st_mtime_ns, p.stat().st_size, p) for p in self.folder.rglob("*.npy"))
+        size = sum(s for _, s, _ in entries)
+        for _, entry_size, entry in entries:
+            if size <= 0.9 * self.limit:
+                break
+            entry.unlink(missing_ok=True)
+            size -= entry_size
+        self._size = size
+
+
+def clear(folder: Path) -> Usage:
+    """Remove everything under the cache folder `folder`; returns what was there."""
+    before = usage(folder)
+    if folder.is_dir():
+        shutil.rmtree(folder)
+    return before

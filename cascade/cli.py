@@ -1,4 +1,4 @@
-"""`cascade` command line: plan, render, plot, ui, dataset, schema, bench, models, train-nfs, train-e2e.
+"""`cascade` command line: plan, render, plot, ui, dataset, cache, schema, bench, models, train-nfs, train-e2e.
 
 Backend choices, their help and their option flags come from the registries. Every user error
 prints one line, `cascade: error: ...`, and exits with status 2.
@@ -7,15 +7,19 @@ prints one line, `cascade: error: ...`, and exits with status 2.
 from __future__ import annotations
 
 import argparse
+import logging
+import os
+import signal
 import sys
+import warnings
 from importlib import import_module
 from pathlib import Path
 from typing import Any, NoReturn
 
 import planners
 import renderers
-from cascade import generators
-from cascade.errors import CascadeError, SceneError
+from cascade import generators, progress
+from cascade.errors import CascadeError, OptionError, OutputError
 from cascade.limits import LOUDNESS_RANGE, SAMPLE_RATES
 from cascade.registry import Registry
 from cascade.scene import json_schema
@@ -29,6 +33,7 @@ BENCHMARKS = {
     "renderers": "benchmarks.renderer_fidelity",
     "renderer-speed": "benchmarks.renderer_speed",
     "generators": "benchmarks.generator_speed",
+    "rooms": "benchmarks.room_acoustics",
     "dataset": "benchmarks.dataset_speed",
     "e2e-codec": "benchmarks.e2e_codec",
     "e2e-spatial": "benchmarks.e2e_spatial",
@@ -146,7 +151,9 @@ def _build_parser() -> argparse.ArgumentParser:
     render.add_argument("--fuma", action="store_true", help="also write OUT_fuma.wav (FuMa channel order and normalisation)")
     render.add_argument("--bit-depth", choices=["16", "24", "32f"], help="sample format where the container takes one (default 24-bit PCM)")
     render.add_argument("--no-cache", action="store_true", help="regenerate every clip instead of reusing cached ones")
-    render.add_argument("-q", "--quiet", action="store_true", help="print only errors")
+    render.add_argument("--max-memory", type=float, metavar="GB",
+                        help="refuse scenes estimated to need more memory than this (env CASCADE_MAX_MEMORY_GB; default 4)")
+    render.add_argument("-q", "--quiet", action="store_true", help="print only errors (no notes, progress or warnings)")
     render.add_argument("--pipeline", choices=["cascade", "end-to-end"], default="cascade",
                         help="cascade (planner, generator, spatializer, mixer; default) or end-to-end (the latent diffusion "
                              "model that generates FOA from text and spatial parameters; binaural decoded from its FOA)")
@@ -170,7 +177,7 @@ def _build_parser() -> argparse.ArgumentParser:
     dataset_verbs = dataset.add_subparsers(dest="dataset_verb", required=True, metavar="ACTION", parser_class=_Parser)
     build = dataset_verbs.add_parser("build", help="make items 0..N-1 in OUT (finished ones are kept)",
                                      description="Make items 0..N-1 of a dataset in OUT; rerunning skips finished items, a larger --n grows it.")
-    build.add_argument("out", type=Path, help="dataset folder (made if missing)")
+    build.add_argument("out", type=Path, metavar="OUT", help="dataset folder (made if missing)")
     build.add_argument("--n", type=_count, required=True, help="number of items")
     build.add_argument("--seed", type=_seed, help="dataset seed (default: the config's, 0)")
     build.add_argument("--config", type=Path, metavar="FILE", help="distribution to draw from, JSON or YAML (default: the folder's, "
@@ -182,6 +189,11 @@ def _build_parser() -> argparse.ArgumentParser:
     build.add_argument("-q", "--quiet", action="store_true", help="print only errors")
 
     verbs.add_parser("schema", help="print the scene file's JSON Schema")
+
+    cache = verbs.add_parser("cache", help="show or clear the cache of clips and prepared HRIR sets",
+                             description="The cache folder is $CASCADE_CACHE_DIR or ~/.cache/text2spatial; clips are kept under "
+                                         "$CASCADE_CACHE_MAX_GB (default 2 GB), least recently used removed first.")
+    cache.add_argument("action", choices=["info", "clear"], help="info: where it is and what it holds; clear: remove all of it")
 
     bench = verbs.add_parser("bench", help="run a benchmark", description="Run one of the benchmarks in benchmarks/; extra arguments go to it.")
     bench.add_argument("name", choices=sorted(BENCHMARKS), help="which benchmark")
@@ -246,31 +258,30 @@ def _render(args: argparse.Namespace) -> int:
     if args.pipeline == "end-to-end":
         foreign = [flag for flag, value in (("--generator", args.generator), ("--renderer", args.renderer)) if value is not None]
         if foreign:
-            raise SceneError(f"{' and '.join(foreign)} belong to the cascade; the end-to-end pipeline generates FOA itself "
-                             "and decodes it to binaural (drop them or use --pipeline cascade)")
+            raise OptionError(f"{' and '.join(foreign)} belong to the cascade; the end-to-end pipeline generates FOA itself "
+                              "and decodes it to binaural (drop them or use --pipeline cascade)")
     generator_options = _backend_options(args, generators.REGISTRY)
-    generator = args.generator or ("library" if "library" in generator_options else None)
+    generator = args.generator or ("library" if "folder" in generator_options.get("library", {}) else None)
     planner = args.planner or "rules"
     source = _input(args.input)
     inputs = [Path(p) for p in (args.hrtf, source if isinstance(source, Path) else None) if p is not None]
     check_outputs(output_paths(args.output, fuma=args.fuma), inputs, args.sample_rate, args.bit_depth)
     stem_folder = args.output.with_suffix("").with_name(args.output.stem + "_stems")
     if args.stems and stem_folder.exists() and not stem_folder.is_dir():
-        raise SceneError(f"{stem_folder} exists and is not a folder; move it or choose another name with -o")
+        raise OutputError(f"{stem_folder} exists and is not a folder; move it or choose another name with -o")
     planner_options = _backend_options(args, planners.REGISTRY).get(planner, {})
-    progress = not args.quiet and sys.stderr.isatty()
     pipe: Any
     if args.pipeline == "end-to-end":
         from cascade.end_to_end.pipeline import EndToEnd
 
         pipe = EndToEnd(mode=args.e2e_mode, checkpoint_dir=args.e2e_checkpoints, steps=args.steps, guidance=args.guidance_scale,
                         device=args.device, planner=planner, planner_options=planner_options, hrtf=args.hrtf, hrtf_eq=args.hrtf_eq,
-                        sample_rate=args.sample_rate, loudness=args.loudness, progress=progress)
+                        sample_rate=args.sample_rate, loudness=args.loudness)
     else:
         pipe = Cascade(planner=planner, generator=generator, renderer=args.renderer, hrtf=args.hrtf, hrtf_eq=args.hrtf_eq,
                        sample_rate=args.sample_rate, loudness=args.loudness, planner_options=planner_options,
                        generator_options=generator_options, renderer_options=_backend_options(args, renderers.REGISTRY),
-                       cache=not args.no_cache, progress=progress)
+                       cache=not args.no_cache, max_memory_gb=args.max_memory)
     result = pipe(source, seed=args.seed)
     written = result.save_all(args.output, stems=args.stems, fuma=args.fuma, bit_depth=args.bit_depth)
     if not args.quiet:
@@ -295,9 +306,23 @@ def _models(args: argparse.Namespace) -> int:
         print(models.format_models(models.list_models(args.tangoflux_path)))
         return 0
     if args.model is None:
-        raise SceneError("models download needs a model name: cascade models download tangoflux")
+        raise OptionError("models download needs a model name: cascade models download tangoflux")
     folder = models.download(args.model, args.to, text_encoder_weights=args.text_encoder_weights)
     print(f"downloaded {args.model} into {folder}")
+    return 0
+
+
+def _cache(args: argparse.Namespace) -> int:
+    from cascade import cache
+
+    root = cache.cache_root()
+    if args.action == "clear":
+        removed = cache.clear(root)
+        print(f"removed {removed.entries} files ({removed.size / 2**20:.1f} MB) from {root}")
+        return 0
+    clips, hrirs = cache.usage(root / "clips"), cache.usage(root / "hrirs")
+    print(f"cache: {root}\n  clips: {clips.entries} ({clips.size / 2**20:.1f} MB of at most {cache.size_limit() / 2**30:g} GB)\n"
+          f"  prepared HRIR sets: {hrirs.entries} ({hrirs.size / 2**20:.1f} MB)")
     return 0
 
 
@@ -305,11 +330,40 @@ def _run_module(module: str, argv: list[str]) -> int:
     return int(import_module(module).main(argv) or 0)
 
 
+class _OneLine(logging.Formatter):
+    """`cascade: warning: ...` (or `cascade: ...` for progress) on one line, control characters escaped."""
+
+    def format(self, record: logging.LogRecord) -> str:
+        kind = "warning: " if record.levelno >= logging.WARNING else ""
+        return f"cascade: {kind}{_printable(' '.join(record.getMessage().split()))}"
+
+
+def _configure_output(quiet: bool) -> None:
+    """Progress lines on stdout with the run's notes, warnings on stderr, each one line (bars on a terminal);
+    with -q only errors, third-party bars included."""
+    progress_lines = logging.StreamHandler(sys.stdout)
+    progress_lines.addFilter(lambda record: record.levelno < logging.WARNING)
+    warnings_line = logging.StreamHandler(sys.stderr)
+    warnings_line.setLevel(logging.WARNING)
+    for handler in (progress_lines, warnings_line):
+        handler.setFormatter(_OneLine())
+    logger = logging.getLogger("cascade")
+    logger.handlers = [progress_lines, warnings_line]
+    logger.setLevel(logging.ERROR if quiet else logging.INFO)
+    progress.configure("off" if quiet else "auto")
+    if quiet:
+        for name, value in (("TQDM_DISABLE", "1"), ("HF_HUB_DISABLE_PROGRESS_BARS", "1"), ("TRANSFORMERS_VERBOSITY", "error"),
+                            ("DIFFUSERS_VERBOSITY", "error")):
+            os.environ.setdefault(name, value)
+        warnings.simplefilter("ignore")
+
+
 def main(argv: list[str] | None = None) -> int:
     try:
         args = _build_parser().parse_args(argv)
     except SystemExit as done:  # --help, or a usage error already printed on one line
         return int(done.code or 0)
+    _configure_output(bool(getattr(args, "quiet", False)))
     try:
         if args.verb == "plan":
             return _plan(args)
@@ -325,6 +379,8 @@ def main(argv: list[str] | None = None) -> int:
 
             serve(args.host, args.port)
             return 0
+        if args.verb == "cache":
+            return _cache(args)
         if args.verb == "dataset":
             from cascade.dataset.cli import build_command
 
@@ -349,5 +405,15 @@ def main(argv: list[str] | None = None) -> int:
     return EXIT_USAGE
 
 
-if __name__ == "__main__":
+def entry() -> None:
+    """The `cascade` command: SIGTERM and SIGHUP end it like Ctrl-C, so files being written are cleaned up."""
+    def stop(number: int, _frame: object) -> None:
+        raise SystemExit(128 + number)
+
+    for sig in (signal.SIGTERM, signal.SIGHUP):
+        signal.signal(sig, stop)
     sys.exit(main())
+
+
+if __name__ == "__main__":
+    entry()

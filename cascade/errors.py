@@ -35,6 +35,10 @@ class OutputError(CascadeError, OSError):
     """An output that cannot be written (unwritable folder, full disk, an input in the way)."""
 
 
+class OptionError(CascadeError, ValueError):
+    """An option or environment setting out of its range (a pipeline option, a cache limit, a missing argument)."""
+
+
 class DatasetError(CascadeError, ValueError):
     """A dataset build that cannot run: an invalid config (the field and its allowed range), a dataset folder
     built with another config, a missing engine; the message says what to change."""

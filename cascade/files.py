@@ -34,6 +34,7 @@ FORMATS: dict[str, tuple[str, dict[str, str] | str, int | None]] = {
 }
 DEFAULT_BIT_DEPTH = "24"
 OPUS_RATES = (8000, 12000, 16000, 24000, 48000)
+WRITE_BLOCK = 1 << 16  # samples per channel written at a time
 
 
 def new_file_mode(path: Path) -> int:
@@ -108,10 +109,12 @@ def audio_format(path: Path, channels: int, sample_rate: int, bit_depth: str | N
 
 def write_audio_to(tmp: Path, target: Path, audio: np.ndarray, sample_rate: int, bit_depth: str | None = None) -> None:
     """Write (channels, samples) float audio to the file `tmp` in the container `target`'s extension names."""
-    audio = np.atleast_2d(np.asarray(audio, dtype=np.float32))
+    audio = np.atleast_2d(audio)
     container, subtype = audio_format(target, audio.shape[0], sample_rate, bit_depth)
     try:
-        sf.write(str(tmp), audio.T, sample_rate, format=container, subtype=subtype)
+        with sf.SoundFile(str(tmp), "w", sample_rate, audio.shape[0], subtype, format=container) as file:
+            for start in range(0, audio.shape[-1], WRITE_BLOCK):  # a block at a time: no full interleaved copy
+                file.write(np.ascontiguousarray(audio[:, start : start + WRITE_BLOCK].T, dtype=np.float32))
     except (sf.LibsndfileError, RuntimeError, OSError) as err:
         raise OutputError(f"cannot write {target}: {str(err).splitlines()[0] if str(err) else type(err).__name__}") from None
 

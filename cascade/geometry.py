@@ -6,9 +6,19 @@ elevation in degrees, [-90, 90], +90 = up; distance in metres. Cartesian axes: x
 
 from __future__ import annotations
 
+from typing import overload
+
 import numpy as np
 
 SPEED_OF_SOUND = 343.0  # m/s in air at 20 °C
+
+
+@overload
+def wrap_azimuth(azimuth: float) -> float: ...
+
+
+@overload
+def wrap_azimuth(azimuth: np.ndarray) -> np.ndarray: ...
 
 
 def wrap_azimuth(azimuth: np.ndarray | float) -> np.ndarray | float:

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import logging
 import os
 import threading
 import time
@@ -20,14 +21,13 @@ from typing import Any
 
 import numpy as np
 from pydantic import ValidationError
-from tqdm import tqdm
 
 import planners
 import renderers
-from cascade import generators
+from cascade import budget, generators, progress
 from cascade.audio import resample
 from cascade.cache import ClipCache, clip_key
-from cascade.errors import GeneratorError, SceneError
+from cascade.errors import GeneratorError, OptionError, SceneError
 from cascade.generators import Generator, clip_length
 from cascade.limits import DEFAULT_LOUDNESS, SAMPLE_RATES
 from cascade.mixer import Stem, mix
@@ -36,13 +36,18 @@ from cascade.scene import Generation, RenderSettings, Scene, SoundEvent, describ
 from cascade.seeds import MAX_SEED, event_seed
 from planners import Planner
 from renderers import Renderer
+from renderers.ambience import diffuse_bed
 from renderers.path import SourcePath
+from renderers.room import Shoebox
 from renderers.spatialise import spatialise
 
 AUTO = "auto"
 REVERB_TAIL_MAX = 3.0  # s of room tail kept after the last event when the scene has no fixed length
 DRY_TAIL = 0.5  # s kept after the last event without a room
 STEM_MEMO = 64  # spatial stems kept in memory for re-renders of edited scenes
+LONG_RENDER = 10.0  # s: a render estimated to take longer says so first
+
+log = logging.getLogger("cascade")
 
 
 def event_path(event: SoundEvent) -> SourcePath:
@@ -73,7 +78,7 @@ def _check_options(name: str, options: Any) -> dict[str, dict[str, Any]]:
     if options is None:
         return {}
     if not isinstance(options, dict) or not all(isinstance(k, str) and isinstance(v, dict) for k, v in options.items()):
-        raise SceneError(f"{name} must map a backend name to a dict of its options, e.g. {{'tangoflux': {{'steps': 25}}}}; got {options!r}")
+        raise OptionError(f"{name} must map a backend name to a dict of its options, e.g. {{'tangoflux': {{'steps': 25}}}}; got {options!r}")
     return options
 
 
@@ -87,27 +92,29 @@ class Cascade:
     `generator` None keeps each scene's recorded backends and uses `auto` for the rest; `renderer`,
     `hrtf` (SOFA path), `sample_rate` (Hz) and `loudness` (LUFS) None keep what a scene records (or the
     default). `*_options` map a backend name to its options; `cache` is True (the default clip folder),
-    False/None (no cache) or a ClipCache; `workers` spatialises that many events at once (default: CPUs).
+    False/None (no cache) or a ClipCache; `workers` spatialises that many events at once (default: CPUs);
+    a scene whose estimated memory exceeds `max_memory_gb` (default $CASCADE_MAX_MEMORY_GB or 4) is refused.
+    Progress of long stages is shown as `cascade.progress.configure` says (off by default in the API).
     """
 
     def __init__(self, *, planner: str = "rules", generator: str | None = None, renderer: str | None = None,
                  hrtf: str | Path | None = None, hrtf_eq: str | None = None, sample_rate: int | None = None, loudness: float | None = None,
                  planner_options: dict[str, Any] | None = None, generator_options: dict[str, dict[str, Any]] | None = None,
                  renderer_options: dict[str, dict[str, Any]] | None = None, cache: ClipCache | bool | None = True,
-                 progress: bool = False, workers: int | None = None) -> None:
+                 workers: int | None = None, max_memory_gb: float | None = None) -> None:
         planners.REGISTRY.entry(planner)
         if generator is not None:
             generators.REGISTRY.entry(generator)
         if renderer is not None:
             renderers.REGISTRY.entry(renderer)
         if sample_rate is not None and sample_rate not in SAMPLE_RATES:
-            raise SceneError(f"sample_rate must be one of {', '.join(map(str, SAMPLE_RATES))}, got {sample_rate!r}")
+            raise OptionError(f"sample_rate must be one of {', '.join(map(str, SAMPLE_RATES))}, got {sample_rate!r}")
         if cache is not None and not isinstance(cache, (bool, ClipCache)):
-            raise SceneError(f"cache must be True, False, None or a ClipCache, got {cache!r}")
+            raise OptionError(f"cache must be True, False, None or a ClipCache, got {cache!r}")
         if planner_options is not None and not isinstance(planner_options, dict):
-            raise SceneError(f"planner_options must be a dict of the planner's options, got {planner_options!r}")
+            raise OptionError(f"planner_options must be a dict of the planner's options, got {planner_options!r}")
         if workers is not None and (not isinstance(workers, int) or workers < 1):
-            raise SceneError(f"workers must be a positive integer, got {workers!r}")
+            raise OptionError(f"workers must be a positive integer, got {workers!r}")
         self.planner_name, self.generator_name, self.renderer_name = planner, generator, renderer
         self.hrtf = None if hrtf is None else str(Path(hrtf).expanduser().resolve())
         self.hrtf_eq, self.sample_rate, self.loudness = hrtf_eq, sample_rate, loudness
@@ -115,8 +122,8 @@ class Cascade:
         self.generator_options = _check_options("generator_options", generator_options)
         self.renderer_options = _check_options("renderer_options", renderer_options)
         self.cache = ClipCache() if cache is True else (cache or None)
-        self.progress = progress
         self.workers = workers or min(8, os.cpu_count() or 1)
+        self.memory_budget = budget.memory_budget(max_memory_gb)
         self.loads: Counter[str] = Counter()  # models built, by "kind:name": one per backend however many calls
         self._planner: Planner | None = None
         self._generators: dict[tuple[str, int], Generator] = {}
@@ -141,9 +148,12 @@ class Cascade:
         timings: dict[str, float] = {}
         began = time.perf_counter()
         scene = self.load(source)
-        if not isinstance(source, (Scene, Path)) and not _is_scene_path(source):
+        if isinstance(source, str) and not _is_scene_path(source):
             timings["plan"] = time.perf_counter() - began
         scene = self.resolve(scene, seed)
+        cost = budget.check(scene, REVERB_TAIL_MAX if scene.room else DRY_TAIL, self.memory_budget)
+        if cost.seconds > LONG_RENDER:
+            log.info(f"{len(scene.events)} events, {scene.end:.0f} s of audio: {cost.describe()} (estimated)")
         notes: list[str] = []
         began = time.perf_counter()
         clips, resolved = self._generate(scene, _check_seed(seed), notes)
@@ -158,14 +168,16 @@ class Cascade:
         result.clips = clips
         return result
 
-    def load(self, source: Scene | str | Path) -> Scene:
-        """A Scene from a Scene, a path to a .json scene file, or a text description (planned)."""
+    def load(self, source: Scene | dict | str | Path) -> Scene:
+        """A Scene from a Scene, a scene as a dict, a path to a .json scene file, or a text description (planned)."""
         if isinstance(source, Scene):
             return source
+        if isinstance(source, dict):
+            return Scene.from_dict(source)
         if isinstance(source, Path) or _is_scene_path(source):
             return Scene.load(source)
         if not isinstance(source, str):
-            raise SceneError(f"render takes a Scene, a scene file path or a text description, got {type(source).__name__}")
+            raise SceneError(f"render takes a Scene, a dict, a scene file path or a text description, got {type(source).__name__}")
         return self.plan(source)
 
     # ------------------------------------------------------------------ stages
@@ -234,6 +246,7 @@ class Cascade:
             groups.setdefault(job.backend, []).append(job)
         clips: dict[str, np.ndarray] = {}
         generations: dict[str, Generation] = {}
+        cached = 0
         for backend, jobs in groups.items():
             folders = {str(j.event.generation.detail.get("folder")) for j in jobs
                        if j.event.generation is not None and "folder" in j.event.generation.detail}
@@ -250,9 +263,12 @@ class Cascade:
                     missing.append((job, key))
                 else:
                     clips[job.event.id] = clip
+                    cached += 1
             if missing:
-                made = generator.generate([j.event.description for j, _ in missing], [j.event.duration for j, _ in missing],
-                                          [j.seed for j, _ in missing])
+                with progress.task(f"generate ({generator.backend})", total=len(missing), unit="clip") as bar:
+                    made = generator.generate([j.event.description for j, _ in missing], [j.event.duration for j, _ in missing],
+                                              [j.seed for j, _ in missing])
+                    bar.update(len(made))
                 for (job, key), clip in zip(missing, made):
                     clips[job.event.id] = clip
                     if self.cache:
@@ -261,6 +277,8 @@ class Cascade:
                 detail = generator.detail(job.event.description, job.event.duration, job.seed)
                 generations[job.event.id] = Generation(backend=generator.backend, seed=job.seed, detail=detail)
                 clips[job.event.id] = resample(clips[job.event.id], generator.sample_rate, rate)
+        if self.cache:
+            notes.append(f"clips: {cached} from the cache ({self.cache.folder}), {len(scene.events) - cached} generated")
         events = [e.model_copy(update={"generation": generations[e.id]}) for e in scene.events]
         return clips, Scene.model_validate(scene.model_copy(update={"events": events}).model_dump())
 
@@ -282,8 +300,10 @@ class Cascade:
         settings = scene.render
         assert settings is not None
         renderer = self.renderer(settings.renderer, settings.hrtf, settings.hrtf_eq)
-        shoebox = (scene.room.dimensions, scene.room.rt60) if scene.room is not None else None
-        context = json.dumps([settings.renderer, settings.hrtf, settings.hrtf_eq, scene.sample_rate, shoebox])
+        room = scene.room
+        shoebox = (Shoebox.build(room.dimensions, room.rt60, room.surface_materials(), room.listener_position())
+                   if room is not None else None)
+        context = json.dumps([settings.renderer, settings.hrtf, settings.hrtf_eq, scene.sample_rate, room.model_dump() if room else None])
 
         def one(event: SoundEvent) -> Stem:
             clip = clips[event.id]
@@ -292,7 +312,10 @@ class Cascade:
                 stem = self._stems.get(key)
             if stem is None:
                 assert event.generation is not None
-                binaural, ambix = spatialise(clip, scene.sample_rate, event_path(event), renderer, shoebox, event.generation.seed)
+                if event.diffuse:
+                    binaural, ambix = diffuse_bed(clip, scene.sample_rate, renderer, event.position.distance, event.generation.seed)
+                else:
+                    binaural, ambix = spatialise(clip, scene.sample_rate, event_path(event), renderer, shoebox, event.generation.seed)
                 stem = Stem(event.id, event.start, binaural, ambix, event.gain_db)
             with self._lock:
                 self._stems[key] = stem
@@ -301,13 +324,12 @@ class Cascade:
                     self._stems.popitem(last=False)
             return stem
 
-        bar = tqdm(total=len(scene.events), desc="spatialise", unit="event", disable=not self.progress, leave=False)
-        with ThreadPoolExecutor(max_workers=min(self.workers, len(scene.events))) as pool:
+        with progress.task("spatialise", total=len(scene.events), unit="event") as bar, \
+                ThreadPoolExecutor(max_workers=min(self.workers, len(scene.events))) as pool:
             stems = []
             for stem in pool.map(one, scene.events):
                 stems.append(stem)
                 bar.update()
-        bar.close()
         return stems
 
     def _mix(self, scene: Scene, stems: list[Stem], notes: list[str]) -> RenderResult:
@@ -365,9 +387,9 @@ def render_scene(source: Scene | str | Path, *, seed: int | None = None, planner
         accepted = set(inspect.signature(EndToEnd).parameters)
         foreign = sorted(set(options) - accepted)
         if foreign:
-            raise SceneError(f"{', '.join(foreign)} {'does' if len(foreign) == 1 else 'do'} not apply to the end-to-end pipeline; "
-                             f"it takes {', '.join(sorted(accepted - {'mode', 'planner'}))}")
+            raise OptionError(f"{', '.join(foreign)} {'does' if len(foreign) == 1 else 'do'} not apply to the end-to-end pipeline; "
+                              f"it takes {', '.join(sorted(accepted - {'mode', 'planner'}))}")
         return EndToEnd(mode=e2e_mode, planner=planner, **options)(source, seed=seed)
     if pipeline != "cascade":
-        raise SceneError(f"pipeline must be one of {', '.join(PIPELINES)}, got {pipeline!r}")
+        raise OptionError(f"pipeline must be one of {', '.join(PIPELINES)}, got {pipeline!r}")
     return Cascade(planner=planner, **options)(source, seed=seed)

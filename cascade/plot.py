@@ -38,7 +38,7 @@ STYLE = {
     "legend.frameon": False,
     "savefig.dpi": 100,
 }
-COLORS = mpl.colormaps["tab10"].colors
+COLORS = mpl.colormaps["tab10"].colors  # type: ignore[attr-defined]
 MIN_VIEW = 2.0  # m: the smallest half-width of the map
 VIEW_MARGIN = 1.15  # the map reaches this much past the farthest source it shows to scale
 FAR_FACTOR = 4.0  # sources much farther than the others are drawn at the map's edge (see _view_radius)
@@ -62,7 +62,7 @@ def scene_figure(scene: Scene, binaural: np.ndarray | None = None, sample_rate: 
         draw_map(fig.add_subplot(grid[:, 0], label="map"), scene, colors)
         timeline = fig.add_subplot(grid[0, 1], label="timeline")
         end = scene.end
-        if audio:
+        if binaural is not None and sample_rate is not None:
             end = max(end, binaural.shape[-1] / sample_rate)
             waveform = fig.add_subplot(grid[1, 1], label="waveform", sharex=timeline)
             spectrogram = fig.add_subplot(grid[2, 1], label="spectrogram", sharex=timeline)
@@ -122,7 +122,10 @@ def _view_radius(scene: Scene, tracks: dict[str, tuple[np.ndarray, np.ndarray]])
         if distance > FAR_FACTOR * max(shown, 1.0) or distance > FAR_FACTOR**2 * max(reach[0], 1.0):
             break
         shown = distance
-    room = 0.5 * max(scene.room.dimensions[:2]) * 1.1 if scene.room else 0.0
+    room = 0.0
+    if scene.room is not None:  # the farthest wall from the listener, who may stand off centre
+        (front, left, _), (behind, right, _) = scene.room.dimensions, scene.room.listener_position()
+        room = 1.1 * max(behind, front - behind, right, left - right)
     return max(MIN_VIEW, room, VIEW_MARGIN * shown)
 
 
@@ -148,6 +151,11 @@ def draw_map(ax: Axes, scene: Scene, colors: dict[str, tuple]) -> None:
         x, y, folded = _fold(*tracks[event.id], radius)
         folded_any |= bool(folded.any())
         color = colors[event.id]
+        if event.diffuse:  # all around the listener: a ring at its distance
+            ring = min(distance[0], EDGE * radius)
+            ax.add_patch(Circle((0.0, 0.0), ring, fill=False, ls=":", lw=2.0, color=color, gid=f"diffuse:{event.id}"))
+            _label_point(ax, 0.0, -ring, radius, f"{event.id}\nall around, {distance[0]:.1f} m", color)
+            continue
         if event.moves:
             ax.plot(x, y, color=color, lw=2.0, alpha=0.85, gid=f"path:{event.id}", solid_capstyle="round")
             tail = np.flatnonzero(np.hypot(x - x[-1], y - y[-1]) > 0.05 * radius)
@@ -177,8 +185,9 @@ def _draw_frame(ax: Axes, scene: Scene, radius: float) -> None:
     """Room outline, range rings, direction labels and the listener's head."""
     if scene.room is not None:
         front, left, height = scene.room.dimensions
-        ax.add_patch(Rectangle((-left / 2, -front / 2), left, front, facecolor="0.94", edgecolor="0.45", lw=1.2, gid="room", zorder=0))
-        ax.text(left / 2, front / 2, f"room {front:g} × {left:g} × {height:g} m, RT60 {scene.room.rt60:g} s ", va="top", ha="right",
+        behind, right, _ = scene.room.listener_position()  # metres from the back right floor corner to the listener
+        ax.add_patch(Rectangle((-(left - right), -behind), left, front, facecolor="0.94", edgecolor="0.45", lw=1.2, gid="room", zorder=0))
+        ax.text(right, front - behind, f"room {front:g} × {left:g} × {height:g} m, RT60 {scene.room.rt60:g} s ", va="top", ha="right",
                 fontsize=8, color="0.3", clip_on=True)
     rings = [r for r in RINGS if radius / 8 <= r <= radius * 0.95]
     for ring in rings:

@@ -42,12 +42,12 @@ def check_outputs(paths: dict[str, Path], inputs: list[Path], sample_rate: int |
     it would overwrite, a folder in the way, a folder that cannot be created or written."""
     taken = {p.resolve() for p in inputs}
     for kind, path in paths.items():
+        if path.is_dir():
+            raise OutputError(f"{path} is a folder; choose an output file name with -o")
         if kind != "scene":
             audio_format(path, 2 if kind in ("binaural",) or kind.startswith("stem:") else 4, sample_rate or 48000, bit_depth)
         if path.resolve() in taken:
             raise OutputError(f"{path} is also an input of this render; choose another output name with -o")
-        if path.is_dir():
-            raise OutputError(f"{path} is a folder; choose an output file name with -o")
         folder = path.parent
         while not folder.exists() and folder != folder.parent:
             folder = folder.parent
@@ -98,10 +98,10 @@ class RenderResult:
         return write_audio(path, self.audio(format), self.sample_rate, bit_depth)
 
     def stem_audio(self, stem: Stem) -> tuple[np.ndarray, np.ndarray]:
-        """One event's binaural and AmbiX at its start, scene length, with the mix gain applied."""
-        gain = 10.0 ** ((self.mix_report.gain_db if self.mix_report else 0.0) / 20.0)
+        """One event's binaural and AmbiX at its start, scene length, with the mix gain of each output applied."""
+        gains = (self.mix_report.binaural.gain_db, self.mix_report.ambix.gain_db) if self.mix_report else (0.0, 0.0)
         binaural, foa = place([stem], self.sample_rate, self.binaural.shape[-1])
-        return gain * binaural, gain * foa
+        return 10.0 ** (gains[0] / 20.0) * binaural, 10.0 ** (gains[1] / 20.0) * foa
 
     def save_all(self, path: str | Path, stems: bool = False, fuma: bool = False, bit_depth: str | None = None) -> list[Path]:
         """Write every file of `output_paths` as one set: all are written to temporaries first and renamed only when
@@ -124,6 +124,8 @@ class RenderResult:
                         write_audio_to(tmp, target, foa if kind.startswith("stem_foa") else binaural, self.sample_rate, bit_depth)
                     else:
                         write_audio_to(tmp, target, self.audio(kind), self.sample_rate, bit_depth)  # type: ignore[arg-type]
+        except OutputError:
+            raise
         except OSError as err:
             raise OutputError(f"cannot write {path}: {err.strerror or err}") from None
         return list(paths.values())

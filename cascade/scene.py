@@ -17,8 +17,10 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 from cascade.errors import SceneError
 from cascade.geometry import wrap_azimuth
 from cascade.limits import MAX_DISTANCE, MAX_EVENT_DURATION, MAX_EVENTS, MAX_SCENE_DURATION, MIN_DURATION
+from cascade.materials import MATERIALS, SURFACES
 
 MAX_SCENE_BYTES = 16 * 2**20  # a scene file larger than this is refused unread
+LISTENER_CLEARANCE = 0.1  # m: the listener's head centre stays this far from every room surface
 
 SampleRate = Literal[16000, 22050, 24000, 32000, 44100, 48000]
 
@@ -65,6 +67,8 @@ class SoundEvent(_Model):
     position: Position = Field(default_factory=Position, description="where the source is at the event's start")
     gain_db: float = Field(0.0, ge=-60.0, le=24.0, description="level offset in dB, [-60, 24]")
     trajectory: list[Keyframe] | None = Field(None, description="later waypoints; the source moves linearly between them")
+    diffuse: bool = Field(False, description="an ambience bed heard from all around (rain, wind, a crowd) instead of from its "
+                                             "position; the position's distance still sets its level")
     seed: int | None = Field(None, ge=0, lt=2**63, description="the clip's seed, set by hand; wins over --seed and the scene seed")
     generation: Generation | None = None
 
@@ -72,6 +76,8 @@ class SoundEvent(_Model):
     def _check_trajectory(self) -> SoundEvent:
         if self.trajectory is None:
             return self
+        if self.diffuse:
+            raise ValueError("a diffuse event comes from all around and cannot move; drop its trajectory or set diffuse to false")
         if not self.trajectory:
             raise ValueError("trajectory must hold at least one keyframe, or be null")
         times = [k.time for k in self.trajectory]
@@ -95,11 +101,47 @@ class SoundEvent(_Model):
         return [0.0] + [k.time for k in keys], [self.position] + [k.position for k in keys]
 
 
+class Materials(_Model):
+    """What a shoebox room's surfaces are made of, by name (see `cascade.materials.MATERIALS`).
+
+    `walls` covers the four walls unless `front`, `back`, `left` or `right` names its own.
+    """
+
+    walls: str = Field("plaster", description="material of the four walls")
+    floor: str = Field("plaster", description="material of the floor")
+    ceiling: str = Field("plaster", description="material of the ceiling")
+    front: str | None = Field(None, description="the wall ahead of the listener (x = depth); default: walls")
+    back: str | None = Field(None, description="the wall behind (x = 0); default: walls")
+    left: str | None = Field(None, description="the wall on the left (y = width); default: walls")
+    right: str | None = Field(None, description="the wall on the right (y = 0); default: walls")
+
+    @field_validator("walls", "floor", "ceiling", "front", "back", "left", "right")
+    @classmethod
+    def _known(cls, value: str | None) -> str | None:
+        if value is not None and value not in MATERIALS:
+            raise ValueError(f"unknown material {value!r}; choose one of {', '.join(sorted(MATERIALS))}")
+        return value
+
+    def by_surface(self) -> dict[str, str]:
+        """Material name of each surface, in the order of `cascade.materials.SURFACES`."""
+        named = {"back": self.back, "front": self.front, "right": self.right, "left": self.left, "floor": self.floor, "ceiling": self.ceiling}
+        return {surface: named[surface] or self.walls for surface in SURFACES}
+
+
 class Room(_Model):
-    """A shoebox room around the listener, who stands at its centre."""
+    """A shoebox room around the listener.
+
+    `rt60` is the reverberation time in every octave band, or, when `materials` are given, its mean
+    over 500 Hz and 1 kHz: the materials' absorption keeps its shape over frequency and is scaled to it.
+    """
 
     dimensions: tuple[float, float, float] = Field(description="x (front), y (left), z (up) in metres, each in [1.5, 200]")
     rt60: float = Field(gt=0.0, le=10.0, description="reverberation time in seconds, (0, 10]")
+    materials: Materials | None = Field(None, description="surface materials (a single name stands for every surface); "
+                                                           "default: the same absorption everywhere and at every frequency")
+    listener: tuple[float, float, float] | None = Field(None, description="listener's head centre in metres from the room's back right "
+                                                                         "floor corner (x front, y left, z up), at least 0.1 m from every "
+                                                                         "surface; default: the centre of the room")
 
     @field_validator("dimensions")
     @classmethod
@@ -108,6 +150,29 @@ class Room(_Model):
             if not 1.5 <= size <= 200.0:
                 raise ValueError(f"each room dimension must be in [1.5, 200] m, got {size}")
         return value
+
+    @field_validator("materials", mode="before")
+    @classmethod
+    def _one_name_for_all(cls, value: Any) -> Any:
+        return {"walls": value, "floor": value, "ceiling": value} if isinstance(value, str) else value
+
+    @model_validator(mode="after")
+    def _check_listener(self) -> Room:
+        if self.listener is not None:
+            for axis, position, size in zip("xyz", self.listener, self.dimensions):
+                if not LISTENER_CLEARANCE <= position <= size - LISTENER_CLEARANCE:
+                    raise ValueError(f"listener {axis} = {position} m must lie in [{LISTENER_CLEARANCE}, {size - LISTENER_CLEARANCE:g}] m, "
+                                     f"inside the room and {LISTENER_CLEARANCE} m from its surfaces")
+        return self
+
+    def listener_position(self) -> tuple[float, float, float]:
+        """The listener's head centre (m from the back right floor corner): `listener`, or the room's centre."""
+        x, y, z = self.dimensions
+        return self.listener if self.listener is not None else (x / 2, y / 2, z / 2)
+
+    def surface_materials(self) -> dict[str, str] | None:
+        """Material name per surface (`cascade.materials.SURFACES`), or None for uniform absorption."""
+        return None if self.materials is None else self.materials.by_surface()
 
 
 class RenderSettings(_Model):

@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING, Any
 import cascade
 import planners
 import renderers
-from cascade import generators
+from cascade import generators, progress
 from cascade.errors import CascadeError, SceneError
 from cascade.limits import SAMPLE_RATES
 from cascade.scene import Scene
@@ -29,8 +29,8 @@ if TYPE_CHECKING:
 EXAMPLE = "a dog barks behind, then a bird on the right"
 AUTO = "auto"
 COLUMNS = ("id", "description", "start (s)", "duration (s)", "azimuth (°)", "elevation (°)", "distance (m)", "gain (dB)",
-           "path: time az el dist; …")
-DATATYPES = ("str", "str", "number", "number", "number", "number", "number", "number", "str")
+           "path: time az el dist; …", "all around")
+DATATYPES = ("str", "str", "number", "number", "number", "number", "number", "number", "str", "bool")
 NUMBER_FIELDS = ("start", "duration", "position.azimuth", "position.elevation", "position.distance", "gain_db")
 DEFAULT_ROOM = (6.0, 4.0, 3.0, 0.5)  # x front, y left, z up (m), RT60 (s): shown while the scene has no room
 CSS = """
@@ -42,12 +42,13 @@ CSS = """
 
 # --- scene <-> table ----------------------------------------------------------------------------------
 def scene_rows(scene: Scene) -> list[list[Any]]:
-    """One table row per event: id, description, start, duration, azimuth, elevation, distance, gain, path."""
+    """One table row per event: id, description, start, duration, azimuth, elevation, distance, gain, path, diffuse."""
     rows = []
     for event in scene.events:
         p = event.position
         path = "; ".join(f"{k.time:g} {k.position.azimuth:g} {k.position.elevation:g} {k.position.distance:g}" for k in event.trajectory or [])
-        rows.append([event.id, event.description, event.start, event.duration, p.azimuth, p.elevation, p.distance, event.gain_db, path])
+        rows.append([event.id, event.description, event.start, event.duration, p.azimuth, p.elevation, p.distance, event.gain_db, path,
+                     event.diffuse])
     return rows
 
 
@@ -74,21 +75,26 @@ def _path(text: str, where: str) -> list[dict] | None:
     return frames
 
 
+def _flag(value: Any) -> bool:
+    """A table's checkbox cell, which may arrive as a bool or as text."""
+    return value is True or str(value).strip().lower() in ("true", "1", "yes")
+
+
 def _filled(rows: list[list[Any]] | None) -> list[list[Any]]:
     """The rows with at least one cell filled in."""
-    return [row for row in rows or [] if any(v is not None and str(v).strip() for v in row)]
+    return [row for row in rows or [] if any(v is not None and not isinstance(v, bool) and str(v).strip() for v in row)]
 
 
 def table_scene(rows: list[list[Any]], base: dict[str, Any], room: dict[str, float] | None, seed: Any, sample_rate: Any) -> Scene:
     """A validated Scene from the table's rows and the scene-level settings; raises SceneError naming the field."""
-    events = []
+    events: list[dict[str, Any]] = []
     for row in _filled(rows):
         i = len(events)
         row = list(row) + [None] * (len(COLUMNS) - len(row))
         start, duration, azimuth, elevation, distance, gain = (_number(v, f"events.{i}.{f}") for v, f in zip(row[2:8], NUMBER_FIELDS))
         events.append({"id": str(row[0] or "").strip(), "description": str(row[1] or "").strip(), "start": start, "duration": duration,
                        "position": {"azimuth": azimuth, "elevation": elevation, "distance": distance}, "gain_db": gain,
-                       "trajectory": _path(row[8], f"events.{i}.trajectory")})
+                       "trajectory": _path(row[8], f"events.{i}.trajectory"), "diffuse": _flag(row[9])})
     data = {**base, "events": events, "room": room, "seed": seed, "sample_rate": sample_rate}
     return Scene.from_dict(data)
 
@@ -109,11 +115,19 @@ def _base(scene: Scene) -> dict[str, Any]:
 
 
 # --- the work -------------------------------------------------------------------------------------
+_PIPELINES: dict[tuple[str, str, str | None, int], cascade.Cascade] = {}
+
+
 def render(scene: Scene, generator: str, renderer: str, library: str | None = None) -> RenderResult:
-    """Render a validated scene with the chosen backends (the one place the app renders)."""
-    options = {"library": {"folder": library}} if generator == "library" and library else {}
-    return cascade.render_scene(scene, generator=generator, renderer=renderer, sample_rate=scene.sample_rate,
-                                generator_options=options, progress=True)
+    """Render a validated scene with the chosen backends (the one place the app renders); one pipeline object per
+    choice of backends, so models load once and an edit re-renders only the events that changed."""
+    folder = library if generator == "library" and library else None
+    key = (generator, renderer, folder, scene.sample_rate)
+    if key not in _PIPELINES:
+        options = {"library": {"folder": folder}} if folder else {}
+        _PIPELINES[key] = cascade.Cascade(generator=generator, renderer=renderer, sample_rate=scene.sample_rate,
+                                          generator_options=options)
+    return _PIPELINES[key](scene)
 
 
 def write_outputs(result: RenderResult, folder: Path) -> dict[str, Path]:
@@ -264,6 +278,7 @@ def serve(host: str = "127.0.0.1", port: int = 7860) -> None:
     if not port_free(host, port):
         raise CascadeError(f"cannot listen on {host}:{port}: the port is in use or the address is not this machine's; choose another with --port or --host")
     gr = _gradio()
+    progress.configure("bar")  # Gradio's page follows the pipeline's bars
     if host not in ("127.0.0.1", "localhost", "::1"):
         print(f"cascade ui: listening on {host}: other machines on your network can reach this app")
     with tempfile.TemporaryDirectory(prefix="cascade-ui-") as workdir:

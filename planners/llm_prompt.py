@@ -60,6 +60,8 @@ class ReplyEvent(_Strict):
     gain_db: float = Field(description="level offset in dB, [-60, 24]; 0 = normal")
     position: ReplyPosition
     trajectory: list[ReplyKeyframe] | None = Field(description="later waypoints of a moving source, or null if it stays put")
+    diffuse: bool = Field(False, description="true for an ambience bed heard from all around with no direction of its own (rain, "
+                                             "wind, a crowd, distant traffic); its position then sets only the distance; false otherwise")
     timing: ReplyTiming
 
 
@@ -86,7 +88,7 @@ def _strict(node: Any, defs: dict[str, Any]) -> Any:
         return node
     if "$ref" in node:
         return _strict(defs[node["$ref"].rsplit("/", 1)[-1]], defs)
-    out = {}
+    out: dict[str, Any] = {}
     for key, value in node.items():
         if key == "properties":
             out[key] = {name: _strict(sub, defs) for name, sub in value.items()}
@@ -216,6 +218,7 @@ def _scene(reply: Reply, starts: dict[str, float], text: str) -> Scene:
         "gain_db": e.gain_db,
         "position": e.position.model_dump(),
         "trajectory": [k.model_dump() for k in e.trajectory] if e.trajectory else None,
+        "diffuse": e.diffuse and not e.trajectory,
     } for e in reply.events]
     room = reply.room
     data = {

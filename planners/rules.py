@@ -207,7 +207,7 @@ def _led_clauses(clause: _Clause) -> list[_Clause]:
 def _structured(text: str) -> list[_Clause]:
     """Clauses of the 'EVENT: ... & LOCATION: ...' form; items are simultaneous unless they say otherwise."""
     items = [item for item in re.split(r"[;\n]+|(?=\bEVENT\s*:)", text, flags=re.IGNORECASE) if item.strip(" &,.")]
-    clauses = []
+    clauses: list[_Clause] = []
     for item in items:
         event, cues = "", []
         for match in _FIELD.finditer(item):
@@ -413,8 +413,9 @@ def _position(place: Place, p: SoundClass, waypoint: Waypoint | None = None) -> 
 def _sound_event(event: _Event, start: float, duration: float) -> SoundEvent:
     place, path = event.place, event.place.path
     if path is None:
+        diffuse = event.prior.ambient and place.azimuth is None and place.elevation is None  # a bed the text puts nowhere
         return SoundEvent(id=event.id, description=event.description, start=start, duration=duration,
-                          position=_position(place, event.prior), gain_db=event.gain_db)
+                          position=_position(place, event.prior), gain_db=event.gain_db, diffuse=diffuse)
     steps = len(path) - 1
     keys = [Keyframe(time=round(duration * (k / steps if w.fraction is None else w.fraction), 6), position=_position(place, event.prior, w))
             for k, w in enumerate(path) if k]

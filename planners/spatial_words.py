@@ -166,6 +166,7 @@ def _compass(m: Masked) -> _Azimuth:
     front, back = m.take(_FRONT), m.take(_BACK)
     side = m.take(_SIDE)
     lateral = None if side is None else (90.0 if side["side"].lower() == "left" else -90.0)
+    base: float | None
     if front and lateral is not None:
         base = lateral / 2
     elif back and lateral is not None:
@@ -176,7 +177,7 @@ def _compass(m: Masked) -> _Azimuth:
         base = lateral
     if nudge is None:
         return _Azimuth(base, lateral)
-    toward = direction_azimuth(nudge["dir"])
+    toward: float = direction_azimuth(nudge["dir"])
     if base is None:
         return _Azimuth(toward if toward in (0.0, 180.0) else toward / 4.5, None)
     gap = wrap_azimuth(toward - base)
@@ -392,7 +393,8 @@ def parse_place(m: Masked, flying_hint: bool = False) -> Place:
     elif path is not None and kind == "pair" and len(path) == 3 and static is not None and static not in (path[0].azimuth, path[2].azimuth):
         path = [path[0], Waypoint(static), path[2]]  # 'from left to right behind me' goes round the back
     elif path is not None and kind == "toward":
-        path = _pair_path(static if static is not None else 0.0, path[-1].azimuth, False)
+        end = path[-1].azimuth
+        path = _pair_path(static if static is not None else 0.0, end if end is not None else 0.0, False)
     elif path is not None and path[0].azimuth is None:
         path = [Waypoint(static if static is not None else 0.0), *path[1:]]
     if path is not None and kind != "radial":

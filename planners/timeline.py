@@ -55,15 +55,15 @@ def resolve_starts(durations: dict[str, float], relations: list[Relation]) -> di
         raise TimelineError(f"timing relations form a cycle: {' -> '.join(reversed(err.args[1]))}") from None
     starts: dict[str, float] = {}
     for event in order:
-        relation = rule.get(event)
-        if relation is None:
+        found = rule.get(event)
+        if found is None:
             start = 0.0
-        elif relation.kind == "at":
-            start = relation.offset
-        elif relation.kind == "after":
-            start = starts[relation.anchor] + durations[relation.anchor] + relation.offset
+        elif found.anchor is None:
+            start = found.offset
+        elif found.kind == "after":
+            start = starts[found.anchor] + durations[found.anchor] + found.offset
         else:
-            start = starts[relation.anchor] + relation.offset
+            start = starts[found.anchor] + found.offset
         if start < 0:
             raise TimelineError(f"event '{event}' would start at {start:.3f} s, before the scene begins")
         if start + durations[event] > MAX_SCENE_DURATION:

@@ -22,7 +22,8 @@ class Renderer:
     """What every renderer has; subclasses set `name` and implement `render`.
 
     `reference_distance` (m) is where its distance gain is 1; `hrirs` is the head it renders with when
-    it has one (rooms decode their diffuse tail through it), else None.
+    it has one (a room renders its early reflections through it and gives its tail that head's diffuse
+    field), else None.
     """
 
     name: ClassVar[str]

@@ -1,8 +1,9 @@
 """First-order ambisonics: exact AmbiX encoding (ACN W, Y, Z, X; SN3D), FuMa conversion, rotation,
-and binaural decoding through virtual loudspeakers."""
+and energy-preserving binaural decoding through virtual loudspeakers."""
 
 from __future__ import annotations
 
+from functools import lru_cache
 from pathlib import Path
 
 import numpy as np
@@ -10,6 +11,7 @@ import numpy as np
 from cascade.dsp import convolve
 from cascade.geometry import to_spherical, unit_vectors
 from renderers import Renderer
+from renderers.diffuse_field import MAX_BOOST_DB, head_statistics, minimum_phase, smooth_octaves
 from renderers.hrir import HrirSet, load_hrirs
 from renderers.path import SourcePath
 from renderers.propagation import emission_times, propagate
@@ -73,18 +75,32 @@ def icosahedron() -> tuple[np.ndarray, np.ndarray]:
     return azimuth, elevation
 
 
+@lru_cache(maxsize=8)
 def decoder_filters(hrirs: HrirSet) -> np.ndarray:
     """(4, 2, taps) filters mapping each AmbiX channel to each ear: the max-rE projection decoder to the
-    icosahedron's virtual loudspeakers folded into their HRIRs (the sum of feeds equals W)."""
+    icosahedron's virtual loudspeakers folded into their HRIRs (the sum of feeds equals W), then equalised
+    so that a diffuse field decodes with the diffuse-field power of `hrirs` itself (energy-preserving).
+
+    A plane wave from a random direction carries W, Y, Z, X with mean squares 1, 1/3, 1/3, 1/3 (SN3D),
+    so the decoded diffuse-field power is |F_W|² + (|F_Y|² + |F_Z|² + |F_X|²) / 3 per ear; first-order
+    decoding loses some of it above about 1 kHz, where the virtual loudspeakers add up incoherently.
+    """
     azimuth, elevation = icosahedron()
     directions = unit_vectors(azimuth, elevation)
     x, y, z = directions.T
     gains = np.stack([np.ones_like(x), 3 * MAX_RE_GAIN * y, 3 * MAX_RE_GAIN * z, 3 * MAX_RE_GAIN * x]) / x.size
-    return np.einsum("cl,let->cet", gains, hrirs.interpolate(azimuth, elevation)).astype(np.float32)
+    filters = np.einsum("cl,let->cet", gains, hrirs.interpolate(azimuth, elevation))
+    size = 1 << int(np.ceil(np.log2(4 * hrirs.taps)))
+    spectra = np.abs(np.fft.rfft(filters, size, axis=-1)) ** 2
+    decoded = np.mean(spectra[0] + spectra[1:].sum(axis=0) / 3, axis=0)
+    target = head_statistics(hrirs, size)[0]
+    gain = np.sqrt(smooth_octaves(target) / np.maximum(smooth_octaves(decoded), 1e-20))
+    gain = np.minimum(gain, 10 ** (MAX_BOOST_DB / 20))
+    return convolve(filters, minimum_phase(gain, hrirs.taps)[None, None, :]).astype(np.float32)
 
 
 def decode_binaural(foa: np.ndarray, sample_rate: int, hrirs: HrirSet) -> np.ndarray:
-    """(2, n + taps - 1) float32 binaural from AmbiX `foa` (4, n) through 12 virtual loudspeakers."""
+    """(2, n + taps - 1) float32 binaural from AmbiX `foa` (4, n) through 12 virtual loudspeakers (taps of `decoder_filters`)."""
     filters = decoder_filters(hrirs.at_rate(sample_rate))
     foa = np.asarray(foa, dtype=np.float32)
     return convolve(foa[:, None, :], filters).sum(axis=0).astype(np.float32)
@@ -96,7 +112,7 @@ class FoaBinauralRenderer(Renderer):
     name = "foa"
 
     def __init__(self, sofa: str | Path | None = None, equalisation: str = "diffuse") -> None:
-        self.hrirs = load_hrirs(sofa, equalisation)
+        self.hrirs: HrirSet = load_hrirs(sofa, equalisation)
         self.reference_distance = self.hrirs.distance
 
     def render(self, mono: np.ndarray, sample_rate: int, path: SourcePath) -> np.ndarray:

@@ -1,11 +1,15 @@
 """What every renderer shares about distance: the 1/r gain and the travel time, Doppler included.
 
 A source at distance r (m) reaches the listener r / c seconds later with gain
-reference_distance / max(r, MIN_DISTANCE). For a moving source the delay follows the emission
-time of every output sample, read from the input with 6-point Lagrange interpolation.
+reference_distance / max(r, MIN_DISTANCE). Fractional delays are Kaiser-windowed sinc interpolation
+over FRACTIONAL_TAPS samples, flat within 0.01 dB up to 0.36 of the sample rate (16 kHz at 44.1 kHz) for
+every fraction, so the level of a source does not wobble with its distance. For a moving source the
+delay follows the emission time of every output sample.
 """
 
 from __future__ import annotations
+
+from functools import lru_cache
 
 import numpy as np
 
@@ -14,7 +18,10 @@ from cascade.geometry import SPEED_OF_SOUND
 from renderers.path import SourcePath
 
 MIN_DISTANCE = 0.2  # m; closer sources are not louder
-LAGRANGE_POINTS = 6
+FRACTIONAL_TAPS = 16  # input samples -7..8 around a fractional position
+KAISER_BETA = 6.5
+TABLE_STEPS = 4096  # the kernel is tabulated at this many fractions (phase error below -70 dB at 0.36 fs)
+BLOCK = 1 << 16  # moving sources are resampled this many output samples at a time
 
 
 def distance_gain(distance: np.ndarray | float, reference_distance: float) -> np.ndarray:
@@ -36,17 +43,27 @@ def emission_times(path: SourcePath, times: np.ndarray) -> np.ndarray:
     return times - delays
 
 
-def _lagrange_weights(fraction: np.ndarray) -> np.ndarray:
-    """(6, len(fraction)) float32 weights for the samples at offsets -2..3 from floor(position)."""
-    offsets = np.arange(LAGRANGE_POINTS) - (LAGRANGE_POINTS // 2 - 1)
-    differences = np.asarray(fraction, dtype=np.float32)[None, :] - offsets[:, None].astype(np.float32)
-    before = np.ones_like(differences)
-    after = np.ones_like(differences)
-    for j in range(1, LAGRANGE_POINTS):
-        before[j] = before[j - 1] * differences[j - 1]
-        after[-j - 1] = after[-j] * differences[-j]
-    denominators = np.array([np.prod([oj - om for om in offsets if om != oj]) for oj in offsets], dtype=np.float32)
-    return before * after / denominators[:, None]
+OFFSETS = np.arange(FRACTIONAL_TAPS) - (FRACTIONAL_TAPS // 2 - 1)  # input sample offsets from floor(position)
+
+
+def fractional_taps(fraction: np.ndarray | float) -> np.ndarray:
+    """(..., FRACTIONAL_TAPS) float64 weights of the samples at OFFSETS for a delay of `fraction` in [0, 1] samples
+    (a fraction of 0 gives the unit impulse)."""
+    x = OFFSETS - np.asarray(fraction, dtype=np.float64)[..., None]
+    window = np.i0(KAISER_BETA * np.sqrt(np.clip(1.0 - (x / (FRACTIONAL_TAPS / 2)) ** 2, 0.0, None))) / np.i0(KAISER_BETA)
+    return np.sinc(x) * window
+
+
+@lru_cache(maxsize=1)
+def _table() -> np.ndarray:
+    """(TABLE_STEPS + 1, FRACTIONAL_TAPS) float32 `fractional_taps` at fractions 0, 1 / TABLE_STEPS, ..., 1."""
+    return fractional_taps(np.arange(TABLE_STEPS + 1) / TABLE_STEPS).astype(np.float32)
+
+
+def delay_taps(delay: float) -> tuple[int, np.ndarray]:
+    """(first sample, float32 taps) of a delay of `delay` samples: convolve with the taps, place from the first sample on."""
+    whole = int(np.floor(delay))
+    return whole + int(OFFSETS[0]), _table()[int(round((delay - whole) * TABLE_STEPS))]
 
 
 def propagated_length(samples: int, path: SourcePath, sample_rate: int) -> int:
@@ -55,15 +72,9 @@ def propagated_length(samples: int, path: SourcePath, sample_rate: int) -> int:
 
 
 def static_delay(path: SourcePath, sample_rate: int, reference_distance: float) -> tuple[int, np.ndarray]:
-    """(first output sample, float32 FIR taps) of a static path's delay r / c and gain: convolve with the
-    taps and place the result from the first sample on (a fractional delay is 6-point Lagrange)."""
-    delay = path.distance[0] / SPEED_OF_SOUND * sample_rate
-    whole = int(np.floor(delay))
-    fraction = delay - whole
-    gain = np.float32(distance_gain(path.distance[0], reference_distance))
-    if fraction < 1e-9:
-        return whole, np.array([gain], dtype=np.float32)
-    return whole - (LAGRANGE_POINTS // 2 - 1), _lagrange_weights(np.array([fraction]))[:, 0] * gain
+    """(first output sample, float32 FIR taps) of a static path's delay r / c and gain (see `delay_taps`)."""
+    start, taps = delay_taps(path.distance[0] / SPEED_OF_SOUND * sample_rate)
+    return start, taps * np.float32(distance_gain(path.distance[0], reference_distance))
 
 
 def propagate(mono: np.ndarray, sample_rate: int, path: SourcePath, reference_distance: float) -> np.ndarray:
@@ -72,20 +83,21 @@ def propagate(mono: np.ndarray, sample_rate: int, path: SourcePath, reference_di
     length = propagated_length(mono.size, path, sample_rate)
     if not path.moves:
         start, taps = static_delay(path, sample_rate, reference_distance)
-        return place(mono * taps[0] if taps.size == 1 else convolve(mono, taps), start, length)
-    times = np.arange(length) / sample_rate
-    emitted = emission_times(path, times)
+        return place(convolve(mono, taps), start, length)
+    emitted = emission_times(path, np.arange(length) / sample_rate)
     position = emitted * sample_rate
     base = np.floor(position)
-    weights = _lagrange_weights(position - base)
-    margin = LAGRANGE_POINTS
-    padded = np.concatenate([np.zeros(margin, np.float32), mono, np.zeros(margin, np.float32)])
-    index = np.clip(base.astype(np.int64) + margin, 0, padded.size - LAGRANGE_POINTS)
-    offsets = np.arange(LAGRANGE_POINTS) - (LAGRANGE_POINTS // 2 - 1)
-    out = np.zeros(length, dtype=np.float32)
-    for j, offset in enumerate(offsets):
-        out += weights[j] * padded[np.clip(index + offset, 0, padded.size - 1)]
-    inside = (position > -LAGRANGE_POINTS) & (position < mono.size + LAGRANGE_POINTS)
+    rows = np.rint((position - base) * TABLE_STEPS).astype(np.int64)
+    margin = FRACTIONAL_TAPS
+    padded = np.concatenate([np.zeros(2 * margin, np.float32), mono, np.zeros(2 * margin, np.float32)])
+    windows = np.lib.stride_tricks.sliding_window_view(padded, FRACTIONAL_TAPS)
+    first = np.clip(base.astype(np.int64) + 2 * margin + int(OFFSETS[0]), 0, windows.shape[0] - 1)
+    table = _table()
+    out = np.empty(length, dtype=np.float32)
+    for lo in range(0, length, BLOCK):
+        block = slice(lo, lo + BLOCK)
+        out[block] = np.einsum("nk,nk->n", table[rows[block]], windows[first[block]])
+    inside = (position > -FRACTIONAL_TAPS) & (position < mono.size + FRACTIONAL_TAPS)
     gain = distance_gain(path.at(np.clip(emitted, 0.0, None))[2], reference_distance).astype(np.float32)
     return np.where(inside, out * gain, 0.0).astype(np.float32)
 

@@ -6,9 +6,10 @@ from __future__ import annotations
 import json
 import threading
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from typing import Any, Callable
+from typing import Any
 
 
 @dataclass
@@ -21,6 +22,8 @@ class Reply:
     refusal: str | None = None
     delay: float = 0.0
     headers: dict[str, str] = field(default_factory=dict)
+    raw: bytes | None = None  # a body sent as is with HTTP 200 (not an OpenAI reply)
+    trickle: float = 0.0  # seconds between the bytes of the answer: a server that never quite finishes
 
 
 @dataclass
@@ -48,7 +51,7 @@ class FakeOpenAIServer:
     def script(self, *replies: Reply) -> None:
         self.replies.extend(replies)
 
-    def __enter__(self) -> "FakeOpenAIServer":
+    def __enter__(self) -> FakeOpenAIServer:
         self._thread.start()
         return self
 
@@ -81,6 +84,9 @@ class FakeOpenAIServer:
                 reply = server._next(Seen({k.lower(): v for k, v in self.headers.items()}, body))
                 if reply.delay and server._stopping.wait(reply.delay):
                     return
+                if reply.raw is not None:
+                    self._send_raw(reply.raw, reply.trickle)
+                    return
                 if reply.status != 200:
                     self._send(reply.status, {"error": {"message": reply.error, "type": "invalid_request_error"}}, reply.headers)
                     return
@@ -91,6 +97,20 @@ class FakeOpenAIServer:
                                  "message": {"role": "assistant", "content": content, "refusal": reply.refusal}}],
                     "usage": {"prompt_tokens": 1, "completion_tokens": 1, "total_tokens": 2},
                 }, reply.headers)
+
+            def _send_raw(self, data: bytes, trickle: float) -> None:
+                try:
+                    self.send_response(200)
+                    self.send_header("Content-Type", "application/json")
+                    self.send_header("Content-Length", str(len(data)))
+                    self.end_headers()
+                    for index in range(len(data)):
+                        if trickle and server._stopping.wait(trickle):
+                            return
+                        self.wfile.write(data[index : index + 1])
+                        self.wfile.flush()
+                except (BrokenPipeError, ConnectionResetError):
+                    pass
 
             def _send(self, status: int, payload: dict[str, Any], headers: dict[str, str]) -> None:
                 data = json.dumps(payload).encode()

@@ -43,3 +43,31 @@ def test_failed_write_leaves_no_temporary_file(tmp_path, monkeypatch):
     cache.put(key, np.zeros(10, np.float32))
     assert cache.get(key) is None
     assert not [p for p in tmp_path.rglob("*") if p.is_file()]
+
+
+def test_the_cache_stays_under_its_limit_removing_the_least_recently_used(tmp_path):
+    import os
+    import time
+
+    clip = np.zeros(25_000, np.float32)  # about 100 kB on disk
+    cache = ClipCache(tmp_path, limit=350_000)
+    keys = [clip_key("procedural:", f"sound {i}", 1.0, i) for i in range(3)]
+    for index, key in enumerate(keys):
+        cache.put(key, clip)
+        os.utime(cache._path(key), ns=(time.time_ns() - (10 - index) * 10**9,) * 2)
+    assert cache.get(keys[0], clip.size) is not None  # now the most recently used
+    cache.put(clip_key("procedural:", "sound 3", 1.0, 3), clip)
+    cache.put(clip_key("procedural:", "sound 4", 1.0, 4), clip)
+    held = sum(p.stat().st_size for p in tmp_path.rglob("*.npy"))
+    assert held <= 350_000
+    assert cache.get(keys[0], clip.size) is not None and cache.get(keys[1], clip.size) is None
+
+
+def test_cache_info_and_clear(tmp_path, monkeypatch, capsys):
+    from cascade.cli import main
+
+    monkeypatch.setenv("CASCADE_CACHE_DIR", str(tmp_path))
+    ClipCache(tmp_path / "clips").put(clip_key("procedural:", "rain", 1.0, 0), np.zeros(1000, np.float32))
+    assert main(["cache", "info"]) == 0 and "clips: 1 " in capsys.readouterr().out
+    assert main(["cache", "clear"]) == 0 and "removed 1 files" in capsys.readouterr().out
+    assert not (tmp_path / "clips").exists()

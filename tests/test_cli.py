@@ -84,3 +84,25 @@ def test_failed_render_leaves_existing_output_untouched(tmp_path):
     out.write_bytes(b"earlier work")
     assert main(["render", EXAMPLE, "--hrtf", str(tmp_path / "broken.sofa"), "-o", str(out)]) == 2
     assert out.read_bytes() == b"earlier work"
+
+
+def test_a_scene_folder_with_its_hrtf_can_be_moved_and_rendered_from_anywhere(tmp_path, monkeypatch):
+    import importlib.util
+    import shutil
+    from pathlib import Path
+
+    axd = importlib.util.find_spec("spatialaudiometrics")
+    if axd is None:
+        pytest.skip("spatialaudiometrics (AXD SOFA examples) not installed")
+    project = tmp_path / "project"
+    project.mkdir()
+    shutil.copy(Path(axd.origin).parent / "example_sofa_1.sofa", project / "my_head.sofa")
+    monkeypatch.chdir(tmp_path)
+    assert main(["render", "a dog barks on the left", "--hrtf", "project/my_head.sofa", "-o", "project/out.wav", "-q"]) == 0
+    assert json.loads((project / "out.json").read_text())["render"]["hrtf"] == "my_head.sofa"
+    moved = tmp_path / "elsewhere" / "moved"
+    moved.parent.mkdir()
+    shutil.move(project, moved)
+    monkeypatch.chdir(moved.parent.parent)
+    assert main(["render", str(moved / "out.json"), "-o", str(tmp_path / "again.wav"), "-q", "--bit-depth", "32f"]) == 0
+    assert Scene.load(tmp_path / "again.json").render.hrtf == str(moved / "my_head.sofa")

@@ -84,3 +84,25 @@ def test_omnidirectional_field_decodes_to_equal_ears(renderer):
     w_only[0] = NOISE
     out = decode_binaural(w_only, RATE, renderer.hrirs)
     assert abs(ild(out)) < 1.0 and abs(itd(out, RATE)) < 50e-6
+
+
+def test_diffuse_field_decodes_with_the_power_of_direct_hrir_rendering(renderer):
+    # 200 directions spread evenly over the sphere (Fibonacci lattice), impulses through both renderers
+    from renderers.hrtf import HrtfRenderer
+
+    direct = HrtfRenderer()
+    count, size = 200, 4096
+    index = np.arange(count) + 0.5
+    elevation = np.degrees(np.arcsin(1 - 2 * index / count))
+    azimuth = (np.degrees(np.pi * (1 + 5**0.5) * index) + 180) % 360 - 180
+    impulse = np.zeros(64, np.float32)
+    impulse[0] = 1.0
+    power = np.zeros((2, size // 2 + 1))
+    for az, el in zip(azimuth, elevation):
+        path = SourcePath.static(az, el, direct.reference_distance)
+        for row, chosen in enumerate((renderer, direct)):
+            power[row] += np.mean(np.abs(np.fft.rfft(chosen.render(impulse, RATE, path), size)) ** 2, axis=0)
+    frequencies = np.fft.rfftfreq(size, 1 / RATE)
+    for centre in (125, 250, 500, 1000, 2000, 4000, 8000, 16000):
+        band = (frequencies >= centre / np.sqrt(2)) & (frequencies < centre * np.sqrt(2))
+        assert 10 * np.log10(power[0, band].sum() / power[1, band].sum()) == pytest.approx(0.0, abs=1.0)

@@ -12,6 +12,7 @@ from cascade.metrics import itd
 from renderers import RendererError
 from renderers import hrir as hrir_module
 from renderers.hrir import kemar, load_sofa
+from renderers.path import SourcePath
 
 RATE = 44100
 NOISE = np.random.default_rng(0).standard_normal(RATE // 4)
@@ -105,3 +106,70 @@ def test_axd_sofa_loads_with_left_source_leading_left(name):
     assert h.distance == pytest.approx(1.5)
     assert pair_itd(h.interpolate(90.0, 0.0)[0], 48000) > 3e-4
     assert pair_itd(h.interpolate(-90.0, 0.0)[0], 48000) < -3e-4
+
+
+def _fibonacci_sphere(count: int) -> tuple[np.ndarray, np.ndarray]:
+    """Directions (azimuth, elevation in degrees) spread evenly over the sphere."""
+    k = np.arange(count) + 0.5
+    elevation = np.degrees(np.arcsin(1 - 2 * k / count))
+    azimuth = (np.degrees(np.pi * (1 + 5**0.5) * k) + 180) % 360 - 180
+    return azimuth, elevation
+
+
+def _band_db(signal: np.ndarray, rate: int, centre: float) -> float:
+    spectrum = np.abs(np.fft.rfft(signal, axis=-1)) ** 2
+    frequency = np.fft.rfftfreq(signal.shape[-1], 1 / rate)
+    band = (frequency > centre / 2**(1 / 6)) & (frequency < centre * 2**(1 / 6))
+    return 10 * np.log10(spectrum[..., band].mean())
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("sofa", [None, "axd"])
+def test_diffuse_field_equalised_renders_are_flat_over_all_directions(sofa):
+    """Noise rendered from 200 even directions (not the measured grid), averaged over directions and ears, has the
+    spectrum of the noise itself (the AmbiX W channel) within 3 dB from 100 Hz to 12 kHz."""
+    from renderers.hrtf import HrtfRenderer
+
+    if sofa == "axd":
+        if AXD is None:
+            pytest.skip("spatialaudiometrics (AXD SOFA examples) not installed")
+        sofa = Path(AXD.origin).parent / "example_sofa_1.sofa"
+    renderer = HrtfRenderer(sofa)
+    noise = np.random.default_rng(1).standard_normal(RATE).astype(np.float32)
+    azimuth, elevation = _fibonacci_sphere(200)
+    renders = np.stack([renderer.render(noise, RATE, SourcePath.static(a, e, renderer.reference_distance))
+                        for a, e in zip(azimuth, elevation)])
+    for centre in (100, 250, 500, 1000, 2000, 3000, 4000, 8000, 12000):
+        assert _band_db(renders, RATE, centre) - _band_db(noise, RATE, centre) == pytest.approx(0.0, abs=3.0), centre
+
+
+def test_level_does_not_depend_on_the_sample_rate():
+    """Averaged over 40 directions (nearly all between measurements), band by band from 500 Hz to 4 kHz, the
+    binaural level over the source's is the same at 16, 44.1 and 48 kHz within 0.5 dB."""
+    from renderers.hrtf import HrtfRenderer
+
+    renderer, levels = HrtfRenderer(), []
+    azimuth, elevation = _fibonacci_sphere(40)
+    for rate in (16000, 44100, 48000):
+        noise = np.random.default_rng(2).standard_normal(rate // 2).astype(np.float32)
+        renders = np.stack([renderer.render(noise, rate, SourcePath.static(a, e, 1.4)) for a, e in zip(azimuth, elevation)])
+        levels.append([_band_db(renders, rate, centre) - _band_db(noise, rate, centre) for centre in (500, 1000, 2000, 4000)])
+    spread = np.ptp(np.array(levels), axis=0)
+    assert spread.max() < 0.5, spread
+
+
+def test_sofa_data_delay_shifts_the_ears(tmp_path: Path):
+    """A SOFA file whose Data.Delay holds [0, 24] samples renders an ITD 24 samples (0.5 ms at 48 kHz) more left-leading."""
+    import sofar
+
+    if AXD is None:
+        pytest.skip("spatialaudiometrics (AXD SOFA examples) not installed")
+    source = sofar.read_sofa(str(Path(AXD.origin).parent / "example_sofa_1.sofa"), verbose=False)
+    base = load_sofa(Path(AXD.origin).parent / "example_sofa_1.sofa")
+    source.Data_Delay = np.array([[0.0, 24.0]])
+    delayed_path = tmp_path / "delayed.sofa"
+    sofar.write_sofa(str(delayed_path), source)
+    delayed = load_sofa(delayed_path)
+    before = pair_itd(base.interpolate(0.0, 0.0)[0], 48000)
+    after = pair_itd(delayed.interpolate(0.0, 0.0)[0], 48000)
+    assert after - before == pytest.approx(24 / 48000, abs=1e-5)

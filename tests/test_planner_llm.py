@@ -9,9 +9,9 @@ import sys
 import time
 
 import pytest
+from fake_openai_server import FakeOpenAIServer, Reply
 
 from cascade.scene import Scene
-from fake_openai_server import FakeOpenAIServer, Reply
 from planners import PlannerError
 from planners.llm import LLMPlanner
 
@@ -162,10 +162,9 @@ def test_rate_limit_and_server_error_are_retried(server, status):
 def test_timeout_gives_a_quick_error(server):
     server.script(Reply(good(), delay=3.0), Reply(good(), delay=3.0))
     began = time.monotonic()
-    with pytest.raises(PlannerError, match=r"did not answer within 0.2 s \(2 attempts\)"):
+    with pytest.raises(PlannerError, match=r"did not finish answering within 0.2 s; .*--llm-timeout / CASCADE_LLM_TIMEOUT"):
         planner(server, timeout=0.2, max_retries=1).plan(TEXT)
-    assert time.monotonic() - began < 2.5
-    assert len(server.requests) == 2
+    assert time.monotonic() - began < 1.0
 
 
 def test_server_without_strict_schema_gets_json_mode_for_the_planners_lifetime(server):
@@ -186,10 +185,10 @@ def test_other_bad_request_is_an_error_not_json_mode(server):
     assert len(server.requests) == 1
 
 
-def test_fallback_rules_warns_and_returns_the_rule_planners_scene(server):
+def test_fallback_rules_warns_and_returns_the_rule_planners_scene(server, caplog):
     server.script(Reply("nope"), Reply("nope again"))
-    with pytest.warns(UserWarning, match="using the rule planner"):
-        scene = planner(server, fallback="rules").plan(TEXT)
+    scene = planner(server, fallback="rules").plan(TEXT)
+    assert [r.getMessage() for r in caplog.records if "using the rule planner" in r.getMessage()]
     assert len(server.requests) == 2
     assert isinstance(scene, Scene) and scene.text == TEXT and len(scene.events) >= 2
 

@@ -1,4 +1,4 @@
-"""The rule planner's spec: phrasings and what they mean under DESIGN.md's conventions.
+"""The rule planner's spec: phrasings and what they mean under the project's conventions.
 
 Azimuth: 0 ahead, +90 left, -90 right, 180 behind; clock hour h -> -30 h. Distance classes:
 near < 1.25 m, far > 9 m, mid between. Expected values come from the words, not from a run.

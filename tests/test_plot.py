@@ -60,6 +60,14 @@ def test_room_outline_is_centred_on_the_listener_with_front_depth_vertical():
     assert (room.get_x(), room.get_y(), room.get_width(), room.get_height()) == pytest.approx((-2.0, -3.0, 4.0, 6.0))
 
 
+def test_a_listener_off_centre_sees_the_room_around_it():
+    """Listener 1 m from the back wall and 1 m from the right wall of a 6 x 4 m room: 5 m of room ahead, 3 m to the left."""
+    scene = _scene([_static("a", 0)], room={"dimensions": [6.0, 4.0, 3.0], "rt60": 0.4, "listener": [1.0, 1.0, 1.5]})
+    room = _artist(_axes(scene_figure(scene), "map"), "room")
+    left_edge, back_edge = room.get_x(), room.get_y()
+    assert (left_edge, back_edge, left_edge + room.get_width(), back_edge + room.get_height()) == pytest.approx((-3.0, -1.0, 1.0, 5.0))
+
+
 def test_a_source_far_outside_a_small_room_is_drawn_at_the_edge_in_its_direction():
     scene = _scene([_static("near", 30, distance=1.0), _static("far", -45, distance=100.0)], room={"dimensions": [3.0, 3.0, 2.5], "rt60": 0.3})
     ax = _axes(scene_figure(scene), "map")

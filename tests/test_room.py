@@ -1,91 +1,83 @@
-"""Shoebox room: image-source geometry, Sabine reflection gain, late-tail decay and level."""
+"""Shoebox acoustics: reverberation time per band, air absorption, materials, where a source excites the room."""
 
 import numpy as np
 import pytest
 
-from cascade.geometry import SPEED_OF_SOUND
+from cascade.materials import MATERIALS
 from renderers import RendererError
-from renderers.path import SourcePath
-from renderers.propagation import propagate
-from renderers.room import image_paths, late_reverb
+from renderers.bands import CENTRES
+from renderers.room import MAX_ABSORPTION, WALL_MARGIN, Shoebox, air_attenuation
 
-RATE = 16000
-ROOM = (6.0, 4.0, 3.0)  # x front, y left, z up; listener at the centre
-IMPULSE = np.r_[1.0, np.zeros(15)].astype(np.float32)
+ROOM = (6.0, 8.0, 3.0)
 
 
-def test_image_sources_sit_at_the_mirrored_path_lengths():
-    images = image_paths(ROOM, 0.5, SourcePath.static(0.0, 0.0, 1.0))  # source 1 m ahead: (1, 0, 0)
-    lengths = sorted(float(p.distance[0]) for p, _ in images)
-    # walls at x = ±3, y = ±2, z = ±1.5: images at (5,0,0), (-7,0,0), (1,±4,0), (1,0,±3)
-    assert lengths == pytest.approx(sorted([5.0, 7.0, np.sqrt(17), np.sqrt(17), np.sqrt(10), np.sqrt(10)]))
-    front = next(p for p, _ in images if p.distance[0] == pytest.approx(5.0))
-    assert front.azimuth[0] == pytest.approx(0.0) and front.elevation[0] == pytest.approx(0.0)
-    ceiling = next(p for p, _ in images if p.elevation[0] > 0)
-    assert ceiling.elevation[0] == pytest.approx(np.degrees(np.arctan2(3.0, 1.0)))
+def eyring(volume: float, surface: float, mean_absorption: np.ndarray, air: np.ndarray) -> np.ndarray:
+    """Eyring's RT60 with air absorption (Kuttruff, Room Acoustics, eq. 5.32): 0.161 V / (-S ln(1 - a) + 4 m V)."""
+    return 0.161 * volume / (-surface * np.log(1 - mean_absorption) + 4 * air * volume)
 
 
-def test_image_arrives_after_its_path_length_over_c():
-    for path, _ in image_paths(ROOM, 0.5, SourcePath.static(0.0, 0.0, 1.0)):
-        arrival = np.argmax(propagate(IMPULSE, RATE, path, 1.0))
-        assert arrival == round(path.distance[0] / SPEED_OF_SOUND * RATE)
+def test_air_absorption_at_1_khz_is_the_iso_9613_value():
+    # ISO 9613-1, 20 °C, 50 % relative humidity, 1 kHz: 4.66 dB/km (pressure level; energy coefficient m = α / 4.343)
+    assert air_attenuation(np.array([1000.0]))[0] * 10 * np.log10(np.e) * 1000 == pytest.approx(4.66, abs=0.05)
 
 
-def test_reflection_gain_follows_sabine():
-    rt60 = 0.5
-    volume, surface = 6 * 4 * 3, 2 * (6 * 4 + 6 * 3 + 4 * 3)
-    absorption = 0.161 * volume / (surface * rt60)
-    assert all(g == pytest.approx(np.sqrt(1 - absorption)) for _, g in image_paths(ROOM, rt60, SourcePath.static(0.0)))
+@pytest.mark.parametrize("rt60", [0.3, 0.8, 2.0])
+def test_a_room_given_by_rt60_reaches_it_in_every_band_the_air_allows(rt60):
+    room = Shoebox.build(ROOM, rt60)
+    volume, surface = 6 * 8 * 3, 2 * (6 * 8 + 6 * 3 + 8 * 3)
+    expected = eyring(volume, surface, room.absorption[0], air_attenuation(CENTRES))
+    assert np.allclose(room.absorption, room.absorption[0])  # every surface alike
+    assert room.rt60() == pytest.approx(expected, rel=1e-9)
+    assert room.rt60()[:6] == pytest.approx(np.full(6, rt60), rel=1e-6)  # up to 4 kHz
 
 
-def test_moving_source_gives_moving_images():
-    path = SourcePath.from_keys([0.0, 2.0], [90.0, -90.0], [0.0, 0.0], [1.0, 1.0])
-    images = image_paths(ROOM, 0.5, path)
-    assert len(images) == 6 and all(np.array_equal(p.times, path.times) for p, _ in images)
+def test_in_a_large_hall_the_air_shortens_the_top_octaves():
+    room = Shoebox.build((20.0, 30.0, 10.0), 2.0)
+    assert room.rt60()[:6] == pytest.approx(np.full(6, 2.0), rel=1e-6)
+    assert room.rt60()[-1] < 1.0 and np.all(room.absorption[:, -1] == pytest.approx(0.01))
 
 
-def energy_decay_time(ir: np.ndarray, sample_rate: int) -> float:
-    """RT60 (s) from a line fit of Schroeder's backward-integrated energy between -5 and -35 dB."""
-    start = np.argmax(np.abs(ir) > 0)
-    energy = np.cumsum((ir[start:].astype(np.float64) ** 2)[::-1])[::-1]
-    energy = energy[energy > 0]
-    decay = 10 * np.log10(energy / energy[0])
-    fit = (decay <= -5) & (decay >= -35)
-    slope = np.polyfit(np.flatnonzero(fit) / sample_rate, decay[fit], 1)[0]
-    return -60.0 / slope
+def test_uneven_absorption_follows_fitzroy():
+    # Fitzroy (1959): RT60 = Σ_k (S_k / S) · 0.161 V / (-S ln(1 - a_k) + 4 m V) over the three pairs of opposite surfaces
+    room = Shoebox.build(ROOM, 0.5, {"back": "brick", "front": "brick", "right": "brick", "left": "brick", "floor": "carpet",
+                                     "ceiling": "acoustic_ceiling"})
+    volume = 6 * 8 * 3
+    pairs = {"x": (8 * 3, room.absorption[0]), "y": (6 * 3, room.absorption[2]),
+             "z": (6 * 8, (room.absorption[4] + room.absorption[5]) / 2)}
+    surface = 2 * sum(area for area, _ in pairs.values())
+    expected = sum(2 * area / surface * eyring(volume, surface, a, air_attenuation(CENTRES)) for area, a in pairs.values())
+    assert room.rt60() == pytest.approx(expected, rel=1e-9)
+    assert room.rt60()[2] > eyring(volume, surface, room.areas @ room.absorption[:, 2] / surface, air_attenuation(CENTRES))[2]
 
 
-@pytest.mark.parametrize("rt60", [0.4, 1.0])
-def test_late_tail_decays_60_db_in_rt60(rt60):
-    binaural, foa = late_reverb(IMPULSE, RATE, ROOM, rt60, np.random.default_rng(0))
-    assert energy_decay_time(foa[0], RATE) == pytest.approx(rt60, rel=0.15)
-    assert energy_decay_time(binaural[0], RATE) == pytest.approx(rt60, rel=0.15)
+def test_materials_keep_their_shape_and_meet_the_mid_frequency_rt60():
+    materials = {"back": "plaster", "front": "glass", "right": "plaster", "left": "curtains", "floor": "carpet", "ceiling": "plasterboard"}
+    room = Shoebox.build(ROOM, 0.5, materials)
+    assert room.rt60()[2:4].mean() == pytest.approx(0.5, rel=1e-3)
+    carpet, plaster = np.array(MATERIALS["carpet"]), np.array(MATERIALS["plaster"])
+    assert room.absorption[0, :6] / room.absorption[0, 0] == pytest.approx(plaster / plaster[0], rel=1e-6)
+    below = room.absorption[4, :6] < MAX_ABSORPTION  # scaled up, the carpet's top bands stop at 0.99
+    assert room.absorption[4, :6][below] / room.absorption[4, 0] == pytest.approx(carpet[below] / carpet[0], rel=1e-6)
+    assert room.rt60()[0] > room.rt60()[4]  # a carpeted, curtained room rings longer in the bass
 
 
-def test_late_tail_level_matches_the_critical_distance():
-    rt60 = 0.6
-    critical = 0.057 * np.sqrt(6 * 4 * 3 / rt60)
-    _, foa = late_reverb(IMPULSE, RATE, ROOM, rt60, np.random.default_rng(1), reference_distance=1.5)
-    energies = np.sum(foa.astype(np.float64) ** 2, axis=1)
-    assert energies[0] == pytest.approx((1.5 / critical) ** 2, rel=1e-3)  # direct at 1 m has energy 1.5²
-    assert energies[1:] == pytest.approx(np.full(3, energies[0] / 3), rel=1e-3)
-    channels = foa[:, np.abs(foa[0]) > 0]
-    assert np.abs(np.corrcoef(channels)[np.triu_indices(4, 1)]).max() < 0.1
+def test_a_source_inside_excites_the_room_where_it_is():
+    room = Shoebox.build(ROOM, 0.5)
+    point, extra = room.excitation(np.array([1.0, -2.0, 0.5]))
+    assert point == pytest.approx(np.array([4.0, 2.0, 2.0])) and extra == 0.0
 
 
-def test_late_tail_starts_after_the_first_reflections():
-    _, foa = late_reverb(IMPULSE, RATE, ROOM, 0.5, np.random.default_rng(2))
-    onset = int(6.0 / SPEED_OF_SOUND * RATE) - 1
-    assert np.abs(foa[:, :onset]).max() < 1e-6 * np.abs(foa).max()
+def test_a_source_beyond_a_wall_enters_where_the_line_of_sight_crosses_it():
+    room = Shoebox.build(ROOM, 0.5, listener=(2.0, 4.0, 1.5))
+    offset = np.array([16.0, 2.0, 0.0])  # through the front wall at x = 6, 4 m ahead of the listener
+    point, extra = room.excitation(offset)
+    inside = (4.0 - WALL_MARGIN) / 16.0
+    assert point == pytest.approx(room.listener + inside * offset)
+    assert extra == pytest.approx(np.linalg.norm(offset) * (1 - inside))
 
 
-def test_late_tail_is_deterministic_per_seed():
-    a = late_reverb(IMPULSE, RATE, ROOM, 0.5, np.random.default_rng(7))[1]
-    assert np.array_equal(a, late_reverb(IMPULSE, RATE, ROOM, 0.5, np.random.default_rng(7))[1])
-    assert not np.allclose(a, late_reverb(IMPULSE, RATE, ROOM, 0.5, np.random.default_rng(8))[1])
-
-
-@pytest.mark.parametrize("dimensions, rt60", [((6.0, 4.0), 0.5), ((6.0, -1.0, 3.0), 0.5), (ROOM, 0.0)])
-def test_invalid_room_is_refused(dimensions, rt60):
+@pytest.mark.parametrize("dimensions, rt60, listener", [((6.0, 4.0), 0.5, None), ((6.0, -1.0, 3.0), 0.5, None), (ROOM, 0.0, None),
+                                                         (ROOM, 0.5, (7.0, 1.0, 1.0))])
+def test_invalid_room_is_refused(dimensions, rt60, listener):
     with pytest.raises(RendererError):
-        image_paths(dimensions, rt60, SourcePath.static(0.0))
+        Shoebox.build(dimensions, rt60, listener=listener)

@@ -68,6 +68,28 @@ def test_room_and_rate_ranges():
         Scene.from_dict({"events": [_event()], "sample_rate": 44000})
 
 
+def test_an_old_room_has_its_listener_at_the_centre_and_no_materials():
+    room = Scene.from_dict({"events": [_event()], "room": {"dimensions": [6, 4, 3], "rt60": 0.4}}).room
+    assert room.listener_position() == (3.0, 2.0, 1.5) and room.surface_materials() is None
+    assert "listener" not in Scene.from_dict({"events": [_event()], "room": {"dimensions": [6, 4, 3], "rt60": 0.4}}).to_json()
+
+
+def test_room_materials_by_name_or_per_surface():
+    one = Room(dimensions=(6, 4, 3), rt60=0.5, materials="tiles")
+    assert set(one.surface_materials().values()) == {"tiles"}
+    mixed = Room(dimensions=(6, 4, 3), rt60=0.5, materials={"walls": "brick", "floor": "carpet", "front": "glass"})
+    assert mixed.surface_materials() == {"back": "brick", "front": "glass", "right": "brick", "left": "brick", "floor": "carpet",
+                                         "ceiling": "plaster"}
+    with pytest.raises(SceneError, match=r"room.materials.walls: unknown material 'velvet'"):
+        Scene.from_dict({"events": [_event()], "room": {"dimensions": [6, 4, 3], "rt60": 0.5, "materials": {"walls": "velvet"}}})
+
+
+@pytest.mark.parametrize("listener", [[0.05, 2, 1.5], [3, 3.95, 1.5], [3, 2, 3.2]])
+def test_listener_must_stand_inside_the_room_clear_of_its_surfaces(listener):
+    with pytest.raises(SceneError, match=r"room: .*listener"):
+        Scene.from_dict({"events": [_event()], "room": {"dimensions": [6, 4, 3], "rt60": 0.5, "listener": listener}})
+
+
 def test_unknown_field_is_refused():
     with pytest.raises(SceneError, match="colour"):
         Scene.from_dict({"events": [_event(colour="red")]})

@@ -2,28 +2,17 @@
 
 from __future__ import annotations
 
-import json
-
 import numpy as np
 import pytest
-import torch
 
 pytest.importorskip("diffusers")
-from diffusers import AutoencoderOobleck  # noqa: E402
-from safetensors.torch import save_file  # noqa: E402
-from tokenizers import Tokenizer, models, pre_tokenizers, processors  # noqa: E402
-from transformers import T5Config, T5TokenizerFast  # noqa: E402
+from backends import TINY, text_encoder_folder, write_tiny_tangoflux
 
-from cascade.generators import GeneratorError  # noqa: E402
-from cascade.generators.tangoflux import TangoFluxGenerator  # noqa: E402
-from cascade.generators.tangoflux_model import TangoFlux  # noqa: E402
+from cascade.generators import GeneratorError
+from cascade.generators.tangoflux import TangoFluxGenerator
+from cascade.generators.tangoflux_model import TangoFlux
 
-WORDS = "a dog barks bird sings on the right rain falls heavy car engine door slams people talk".split()
-TINY = {"num_layers": 1, "num_single_layers": 1, "in_channels": 4, "attention_head_dim": 32, "num_attention_heads": 1,
-        "joint_attention_dim": 32, "audio_seq_len": 645, "max_duration": 30, "axes_dims_rope": [8, 12, 12],
-        "text_encoder_name": "google/flan-t5-large"}
-TINY_VAE = {"encoder_hidden_size": 8, "downsampling_ratios": [8, 16, 16], "channel_multiples": [1, 2, 2],
-            "decoder_channels": 4, "decoder_input_channels": 4, "audio_channels": 2}
+pytestmark = pytest.mark.slow  # a browser, a sentence model or many renders: `pytest -m 'not slow'` skips it
 
 # Names every official tangoflux.safetensors / vae.safetensors holds (module tree of declare-lab/TangoFlux).
 OFFICIAL_KEYS = [
@@ -44,33 +33,10 @@ OFFICIAL_VAE_KEYS = ["decoder.conv1.weight_g", "decoder.conv1.weight_v", "decode
                      "encoder.conv1.weight_v"]
 
 
-def _text_encoder_folder(folder) -> T5Config:
-    vocab = [("<pad>", 0.0), ("</s>", 0.0), ("<unk>", 0.0)] + [(f"▁{w}", -1.0 - i / 100) for i, w in enumerate(WORDS)]
-    vocab += [(c, -5.0) for c in "abcdefghijklmnopqrstuvwxyz▁"]
-    backend = Tokenizer(models.Unigram(vocab, unk_id=2))
-    backend.pre_tokenizer = pre_tokenizers.Metaspace()
-    backend.post_processor = processors.TemplateProcessing(single="$A </s>", special_tokens=[("</s>", 1)])
-    T5TokenizerFast(tokenizer_object=backend, pad_token="<pad>", eos_token="</s>", unk_token="<unk>",
-                    model_max_length=512).save_pretrained(folder)
-    config = T5Config(vocab_size=len(vocab), d_model=32, d_kv=8, d_ff=64, num_layers=2, num_heads=4,
-                      relative_attention_num_buckets=8, relative_attention_max_distance=16,
-                      feed_forward_proj="gated-gelu", tie_word_embeddings=False)
-    config.save_pretrained(folder)
-    return config
-
 
 @pytest.fixture(scope="module")
 def checkpoint(tmp_path_factory):
-    """config.json, tangoflux.safetensors (no tied embed_tokens key, as published), vae.safetensors, text_encoder/."""
-    folder = tmp_path_factory.mktemp("tangoflux")
-    torch.manual_seed(0)
-    text_config = _text_encoder_folder(folder / "text_encoder")
-    model = TangoFlux(TINY, text_config)
-    state = {k: v.contiguous() for k, v in model.state_dict().items() if k != "text_encoder.encoder.embed_tokens.weight"}
-    save_file(state, str(folder / "tangoflux.safetensors"))
-    save_file(AutoencoderOobleck(**TINY_VAE).state_dict(), str(folder / "vae.safetensors"))
-    (folder / "config.json").write_text(json.dumps(TINY))
-    return folder
+    return write_tiny_tangoflux(tmp_path_factory.mktemp("tangoflux"))
 
 
 @pytest.fixture(scope="module")
@@ -154,7 +120,7 @@ def test_state_dict_equals_the_reference_package(tmp_path):
     reference = pytest.importorskip("tangoflux.model")
     from transformers import T5EncoderModel
 
-    text_config = _text_encoder_folder(tmp_path / "t5")
+    text_config = text_encoder_folder(tmp_path / "t5")
     T5EncoderModel(text_config).save_pretrained(tmp_path / "t5")  # the reference class loads the encoder's own weights
     config = dict(TINY, attention_head_dim=128, text_encoder_name=str(tmp_path / "t5"))
     config.pop("axes_dims_rope")  # the reference keeps diffusers' default rope axes, which need head dim 128

@@ -35,6 +35,8 @@ from cascade.cli import main
 from cascade.scene import Scene
 from cascade.ui import scene_rows, table_scene
 
+pytestmark = pytest.mark.slow  # a browser, a sentence model or many renders: `pytest -m 'not slow'` skips it
+
 ROOT = Path(__file__).resolve().parent.parent
 OUTPUT = Path(__file__).resolve().parent / "output"
 EXAMPLE = "a dog barks behind, then a bird on the right"
@@ -258,7 +260,14 @@ def test_table_rows_give_back_the_scene_with_its_room_and_path():
     rows = scene_rows(scene)
     assert rows[0][8] == "2 0 5 4; 4 -90 0 10"
     room = {"dimensions": [6, 4, 3], "rt60": 0.5}
-    assert table_scene([*rows, [None] * 9], {"text": "t"}, room, 3, 48000) == scene  # a blank row is ignored
+    assert table_scene([*rows, [None] * 10], {"text": "t"}, room, 3, 48000) == scene  # a blank row is ignored
+    assert table_scene([*rows, [None] * 9 + [False]], {"text": "t"}, room, 3, 48000) == scene  # an unticked box alone is blank
+
+
+def test_a_diffuse_bed_keeps_its_tick_through_the_table():
+    scene = Scene.from_dict({"events": [{"id": "rain", "description": "rain", "duration": 5, "diffuse": True, "position": {"distance": 3}}]})
+    rows = scene_rows(scene)
+    assert rows[0][9] is True and table_scene(rows, {}, None, 0, 44100) == scene
 
 
 @pytest.mark.parametrize("column, value, words", [

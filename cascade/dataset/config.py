@@ -221,9 +221,9 @@ def _spans(config: DatasetConfig) -> list[tuple[str, Span]]:
 
 def _bounds(where: str) -> tuple[float, float]:
     model, name = _SPAN_FIELDS[where]
-    extra = model.model_fields[name].json_schema_extra
+    extra = model.model_fields[name].json_schema_extra  # type: ignore[attr-defined]
     assert isinstance(extra, dict)
-    low, high = extra["bounds"]  # type: ignore[misc]
+    low, high = extra["bounds"]
     return float(low), float(high)
 
 

@@ -54,6 +54,11 @@ def _ignore_interrupts() -> None:
     signal.signal(signal.SIGINT, signal.SIG_IGN)
 
 
+def _cancel_all(pending: list[Future[ItemFiles]]) -> None:
+    for future in pending:
+        future.cancel()
+
+
 def _windowed(indices: Iterable[int], window: int, submit: Callable[[int], Handle],
               finished: Callable[[list[Handle]], tuple[list[Handle], list[Handle]]], result: Callable[[Handle], ItemFiles],
               cancel: Callable[[list[Handle]], None]) -> Iterator[ItemFiles]:
@@ -104,7 +109,7 @@ class LocalEngine:
                 raise DatasetError("a worker process died; the finished items are kept: rerun the same command to finish") from None
 
         yield from _windowed(indices, WINDOW_PER_WORKER * self.workers, lambda i: pool.submit(render_item, config_json, i),
-                             finished, result, lambda pending: [f.cancel() for f in pending])
+                             finished, result, _cancel_all)
 
     def close(self) -> None:
         if self.pool is not None:

@@ -18,7 +18,8 @@ from __future__ import annotations
 
 import io
 import json
-from dataclasses import dataclass
+import time
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -48,10 +49,12 @@ def record_path(root: Path, index: int) -> Path:
 
 @dataclass(frozen=True)
 class ItemFiles:
-    """An item's files as (relative path, bytes), in the order to commit them: the record last."""
+    """An item's files as (relative path, bytes), in the order to commit them (the record last), and the seconds its
+    parts took: drawing, the pipeline's stages, labels and file encoding."""
 
     index: int
     files: list[tuple[str, bytes]]
+    seconds: dict[str, float] = field(default_factory=dict)
 
 
 def _wav(audio: np.ndarray, sample_rate: int, bit_depth: str) -> bytes:
@@ -63,9 +66,10 @@ def _wav(audio: np.ndarray, sample_rate: int, bit_depth: str) -> bytes:
 
 
 def _stem(result: RenderResult, event_id: str, start: float, gain_db: float) -> np.ndarray:
-    """The event's mono clip at its start in an item-length buffer, with its gain and the mix's gain."""
+    """The event's mono clip at its start in an item-length buffer, with its gain and the gain the AmbiX mix got
+    (a mono clip is what the W channel carries)."""
     rate, length = result.sample_rate, result.binaural.shape[-1]
-    mix_db = result.mix_report.gain_db if result.mix_report else 0.0
+    mix_db = result.mix_report.ambix.gain_db if result.mix_report else 0.0
     clip = result.clips[event_id] * np.float32(10.0 ** ((gain_db + mix_db) / 20.0))
     offset = int(round(start * rate))
     out = np.zeros(length, dtype=np.float32)
@@ -90,8 +94,11 @@ class ItemRenderer:
 
     def __call__(self, index: int) -> ItemFiles:
         config = self.config
+        began = time.perf_counter()
         draw = sample_scene(config, index)
+        drawn = time.perf_counter()
         result = self.pipeline(draw.scene)
+        rendered = time.perf_counter()
         scene = result.scene
         name = item_name(index)
         class_indices = [self.class_index[c] for c in draw.classes]
@@ -105,7 +112,8 @@ class ItemRenderer:
         files.append((f"scenes/{name}.json", (scene.to_json() + "\n").encode()))
         record = self.record(index, draw.classes, class_indices, sources, result, [path for path, _ in files])
         files.append((f"{RECORD_FOLDER}/{name}.json", (json.dumps(record, ensure_ascii=False) + "\n").encode()))
-        return ItemFiles(index, files)
+        seconds = {"draw": drawn - began, **result.timings, "labels+encode": time.perf_counter() - rendered}
+        return ItemFiles(index, files, seconds)
 
     def record(self, index: int, classes: list[str], class_indices: list[int], sources: list[int], result: RenderResult,
                paths: list[str]) -> dict[str, Any]:

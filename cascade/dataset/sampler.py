@@ -51,7 +51,7 @@ def _room(rng: np.random.Generator, config: DatasetConfig) -> Room | None:
     if rng.random() < rooms.anechoic:
         return None
     dimensions = tuple(round(_uniform(rng, span), 2) for span in (rooms.x, rooms.y, rooms.z))
-    return Room(dimensions=dimensions, rt60=round(_uniform(rng, rooms.rt60), 3))  # type: ignore[arg-type]
+    return Room(dimensions=dimensions, rt60=round(_uniform(rng, rooms.rt60), 3))
 
 
 def _elevation(rng: np.random.Generator, config: DatasetConfig, name: str) -> float:

@@ -18,8 +18,8 @@ from typing import Any
 
 import numpy as np
 import torch
-from tqdm import tqdm
 
+from cascade import progress
 from cascade.audio import fit_length, resample
 from cascade.devices import torch_device
 from cascade.end_to_end import checkpoints
@@ -28,7 +28,7 @@ from cascade.end_to_end.dit import DitConfig
 from cascade.end_to_end.events import OVERLAP, EventWindow, crossfade, event_windows
 from cascade.end_to_end.latents import load_codec
 from cascade.end_to_end.model import DEFAULT_GUIDANCE, DEFAULT_STEPS, Conditions, SpatialDiffusion
-from cascade.errors import GeneratorError, SceneError
+from cascade.errors import GeneratorError, OptionError
 from cascade.mixer import Stem, mix
 from cascade.pipeline import DRY_TAIL, REVERB_TAIL_MAX, Cascade, event_seeds
 from cascade.result import RenderResult
@@ -44,21 +44,22 @@ class EndToEnd:
 
     `checkpoint_dir` holds codec.pt and dit_<mode>.pt (default: the shipped ones); `steps` and `guidance` default to
     what the DiT was trained for; `planner`, `hrtf`, `hrtf_eq`, `sample_rate` and `loudness` as for `Cascade`.
+    Progress of the denoising is shown as `cascade.progress.configure` says.
     """
 
     def __init__(self, mode: str = "parametric", checkpoint_dir: str | Path | None = None, *, steps: int | None = None,
                  guidance: float | None = None, device: str | None = None, planner: str = "rules",
                  planner_options: dict[str, Any] | None = None, hrtf: str | Path | None = None, hrtf_eq: str | None = None,
-                 sample_rate: int | None = None, loudness: float | None = None, progress: bool = False) -> None:
+                 sample_rate: int | None = None, loudness: float | None = None) -> None:
         if mode not in MODES:
-            raise SceneError(f"e2e_mode must be one of {', '.join(MODES)}, got {mode!r}")
+            raise OptionError(f"e2e_mode must be one of {', '.join(MODES)}, got {mode!r}")
         if steps is not None and (isinstance(steps, bool) or not isinstance(steps, int) or not 1 <= steps <= 1000):
-            raise SceneError(f"steps must be an integer in [1, 1000], got {steps!r}")
+            raise OptionError(f"steps must be an integer in [1, 1000], got {steps!r}")
         if guidance is not None and not (isinstance(guidance, (int, float)) and 0.0 <= guidance <= 20.0):
-            raise SceneError(f"guidance must be a number in [0, 20], got {guidance!r}")
+            raise OptionError(f"guidance must be a number in [0, 20], got {guidance!r}")
         self.mode = mode
         self.folder = Path(checkpoint_dir) if checkpoint_dir is not None else checkpoints.SHIPPED
-        self.steps, self.guidance, self.progress = steps, guidance, progress
+        self.steps, self.guidance = steps, guidance
         self.device = torch_device(device, GeneratorError)
         self.cascade = Cascade(planner=planner, renderer="foa", hrtf=hrtf, hrtf_eq=hrtf_eq, sample_rate=sample_rate,
                                loudness=loudness, planner_options=planner_options, cache=False)
@@ -129,20 +130,18 @@ class EndToEnd:
             self._texts = TextEncoder()
         embeddings = self._texts.embed(texts)
         numbers = torch.as_tensor(np.asarray(numbers, dtype=np.float32))
-        bar = tqdm(total=len(texts) * steps, desc="generate", unit="step", disable=not self.progress, leave=False)
         out = []
         try:
-            for start in range(0, len(texts), BATCH):
-                text, mask = pad_tokens(embeddings[start : start + BATCH])
-                part = numbers[start : start + BATCH]
-                latents = model.generate(Conditions(text, mask, part), config["frames"], steps, guidance, seeds[start : start + BATCH],
-                                         progress=lambda _, k=part.shape[0]: bar.update(k))
-                with torch.no_grad():
-                    out.append(codec.decode(latents).float().cpu().numpy())
+            with progress.task("generate", total=len(texts) * steps, unit="step") as bar:
+                for start in range(0, len(texts), BATCH):
+                    text, mask = pad_tokens(embeddings[start : start + BATCH])
+                    part = numbers[start : start + BATCH]
+                    latents = model.generate(Conditions(text, mask, part), config["frames"], steps, guidance, seeds[start : start + BATCH],
+                                             progress=lambda _, k=part.shape[0]: bar.update(k))
+                    with torch.no_grad():
+                        out.append(codec.decode(latents).float().cpu().numpy())
         except RuntimeError as err:
             raise GeneratorError(f"end-to-end generation failed on {self.device}: {str(err).splitlines()[0]}") from None
-        finally:
-            bar.close()
         return np.concatenate(out)
 
     def _stems(self, scene: Scene, jobs: list[EventWindow], foa: np.ndarray, offsets: list[float], window: float,

@@ -73,6 +73,8 @@ REGISTRY.register("speech", "cascade.generators.speech:SpeechGenerator",
 REGISTRY.register("library", "cascade.generators.library:LibraryGenerator",
                   "best text match from your own sound folder",
                   options=(Option("folder", "--library", "folder of your own sound files; implies --generator library", metavar="FOLDER"),
+                           Option("min_score", "--library-min-score", "warn when a sound's best match scores below this cosine "
+                                  "similarity (default 0.4)", type=float, metavar="SCORE"),
                            Option("sample_rate", None, "rate the clips are delivered at (Hz)", type=int)),
                   extra="library")
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from collections.abc import Sequence
 from importlib.util import find_spec
 from pathlib import Path
@@ -10,7 +11,7 @@ from typing import Any
 import numpy as np
 
 from cascade.generators import Generator, GeneratorError
-from cascade.generators.tangoflux_files import find_checkpoint, find_text_encoder
+from cascade.generators.tangoflux_files import PATH_VARIABLE, find_checkpoint, find_text_encoder
 
 TANGOFLUX_MODULES = ("diffusers", "transformers", "safetensors")
 
@@ -21,6 +22,8 @@ def choose(tangoflux_path: str | Path | None = None) -> tuple[str, str]:
         checkpoint = find_checkpoint(tangoflux_path)
         find_text_encoder(checkpoint)
     except GeneratorError as err:
+        if tangoflux_path is None and not os.environ.get(PATH_VARIABLE):
+            return "procedural", "no TangoFlux weights on this machine (`cascade models download tangoflux` gets them)"
         return "procedural", f"procedural synthesis, because {err}"
     missing = [name for name in TANGOFLUX_MODULES if find_spec(name) is None]
     if missing:

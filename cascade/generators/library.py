@@ -11,10 +11,9 @@ from __future__ import annotations
 import csv
 import hashlib
 import json
+import logging
 import os
 import re
-import tempfile
-import warnings
 from collections.abc import Sequence
 from functools import lru_cache
 from pathlib import Path
@@ -22,7 +21,9 @@ from typing import Any
 
 import numpy as np
 
-from cascade.audio import read_audio, resample
+from cascade.audio import audio_fault, read_audio, resample
+from cascade.errors import OutputError
+from cascade.files import atomic_path
 from cascade.generators import Generator, GeneratorError, clip_length
 
 AUDIO_SUFFIXES = (".wav", ".flac", ".ogg")
@@ -30,6 +31,10 @@ INDEX_NAME = ".cascade_index.npz"
 EMBEDDER = "all-MiniLM-L6-v2"
 LOOP_CROSSFADE = 0.05  # seconds, at most a quarter of the file
 TRIM_FADE = 0.01  # seconds of fade-out where a longer file is cut
+EMBEDDING_WIDTH = 384  # MiniLM
+MIN_SCORE = 0.4  # a best match below this cosine similarity is used with a warning
+
+log = logging.getLogger("cascade")
 
 
 def _words(relative: str) -> str:
@@ -49,20 +54,26 @@ def _inside(folder: Path, relative: str, source: str) -> Path:
 
 def _descriptions(folder: Path) -> dict[str, str]:
     """Relative path -> description, from descriptions.csv or descriptions.json (none: empty)."""
-    table, source = {}, None
+    table: dict[str, str] = {}
+    source = ""
     if (folder / "descriptions.csv").is_file():
         source = "descriptions.csv"
-        with open(folder / source, newline="", encoding="utf-8") as file:
-            reader = csv.DictReader(file)
-            if reader.fieldnames is None or not {"file", "description"} <= set(reader.fieldnames):
-                raise GeneratorError(f"{folder / source} needs a header with columns file,description")
-            table = {row["file"]: row["description"] or "" for row in reader}
+        try:
+            with open(folder / source, newline="", encoding="utf-8-sig") as file:
+                reader = csv.DictReader(file)
+                if reader.fieldnames is None or not {"file", "description"} <= set(reader.fieldnames):
+                    raise GeneratorError(f"{folder / source} needs a header with columns file,description")
+                table = {row["file"] or "": row["description"] or "" for row in reader}
+        except UnicodeDecodeError as err:
+            raise GeneratorError(f"{folder / source} is not UTF-8 text (byte {err.start}); save it as UTF-8") from None
+        except (OSError, csv.Error) as err:
+            raise GeneratorError(f"cannot read {folder / source}: {err}") from None
     elif (folder / "descriptions.json").is_file():
         source = "descriptions.json"
         try:
-            table = json.loads((folder / source).read_text(encoding="utf-8"))
-        except json.JSONDecodeError as err:
-            raise GeneratorError(f"{folder / source} is not valid JSON: {err}") from None
+            table = json.loads((folder / source).read_text(encoding="utf-8-sig"))
+        except (json.JSONDecodeError, UnicodeDecodeError, OSError) as err:
+            raise GeneratorError(f"{folder / source} is not a readable UTF-8 JSON file: {err}") from None
         if not isinstance(table, dict) or not all(isinstance(v, str) for v in table.values()):
             raise GeneratorError(f"{folder / source} must map each file name to a description string")
     described = {}
@@ -127,9 +138,13 @@ class LibraryGenerator(Generator):
 
     name = "library"
 
-    def __init__(self, folder: str | Path, sample_rate: int = 44100):
+    def __init__(self, folder: str | Path, sample_rate: int = 44100, min_score: float = MIN_SCORE):
         self.folder = Path(folder).expanduser().resolve()
         self.sample_rate = sample_rate
+        if not 0.0 <= min_score <= 1.0:
+            raise GeneratorError(f"the library's minimum match score must be in [0, 1], got {min_score}")
+        self.min_score = min_score
+        self.warned: set[str] = set()
         if not self.folder.is_dir():
             raise GeneratorError(f"sample library folder {folder} does not exist; pass a folder of wav/flac/ogg files")
         self.files = _scan(self.folder)
@@ -156,13 +171,16 @@ class LibraryGenerator(Generator):
         path = self.folder / INDEX_NAME
         try:
             with np.load(path, allow_pickle=False) as index:
-                if str(index["embedder"]) == EMBEDDER:
+                vectors = index["embeddings"]
+                usable = (str(index["embedder"]) == EMBEDDER and vectors.ndim == 2 and vectors.shape[1] == EMBEDDING_WIDTH
+                          and vectors.shape[0] == len(index["texts"]) and np.isfinite(vectors).all())
+                if usable:
                     if (index["files"].tolist() == self.files and index["texts"].tolist() == self.texts
                             and np.array_equal(index["mtimes"], mtimes) and np.array_equal(index["sizes"], sizes)):
-                        return index["embeddings"]
-                    cached = dict(zip(index["texts"].tolist(), index["embeddings"]))
-        except (OSError, KeyError, ValueError):
-            pass
+                        return vectors.astype(np.float32)
+                    cached = dict(zip(index["texts"].tolist(), vectors.astype(np.float32)))
+        except Exception:  # a missing, truncated, corrupt or foreign index (zip, numpy or key errors) is rebuilt
+            cached = {}
         missing = sorted({t for t in self.texts if t not in cached})
         if missing:
             cached.update(zip(missing, self._embed(missing)))
@@ -172,19 +190,14 @@ class LibraryGenerator(Generator):
         return embeddings
 
     @staticmethod
-    def _write_index(path: Path, **arrays: np.ndarray) -> None:
-        """Write the index atomically; a read-only library just goes uncached."""
+    def _write_index(path: Path, **arrays: Any) -> None:
+        """Write the index atomically; a library that cannot hold it (read-only, a folder in the way) goes uncached."""
         try:
-            handle, tmp = tempfile.mkstemp(prefix=f"{path.name}.", suffix=".tmp", dir=path.parent)
-        except OSError as err:
-            warnings.warn(f"cannot cache the library index in {path.parent}: {err}", stacklevel=3)
-            return
-        try:
-            with os.fdopen(handle, "wb") as file:
+            with atomic_path(path) as tmp, open(tmp, "wb") as file:
                 np.savez(file, **arrays)
-            os.replace(tmp, path)
-        finally:
-            Path(tmp).unlink(missing_ok=True)
+        except (OSError, OutputError) as err:
+            log.warning(f"cannot keep the library index in {path}: {getattr(err, 'strerror', None) or err}; "
+                        "the library is indexed again next time")
 
     def match(self, prompts: Sequence[str]) -> list[tuple[str, float]]:
         """The best-matching file (relative path) and its cosine similarity, per prompt; each prompt is
@@ -198,8 +211,13 @@ class LibraryGenerator(Generator):
         return [self._matches[p] for p in prompts]
 
     def detail(self, prompt: str, duration: float, seed: int) -> dict[str, str | float]:
+        """The file, its match score and the library folder (so the scene re-renders without --library)."""
         file, score = self.match([prompt])[0]
-        return {"file": file, "score": round(score, 4)}
+        if score < self.min_score and prompt not in self.warned:
+            self.warned.add(prompt)
+            log.warning(f"the library's best match for {prompt!r} is weak: {file} (score {score:.2f} < {self.min_score:g}); "
+                        "add a better sound or a description, or use --generator procedural")
+        return {"file": file, "score": round(score, 4), "folder": str(self.folder)}
 
     def generate(self, prompts: Sequence[str], durations: Sequence[float], seeds: Sequence[int]) -> list[np.ndarray]:
         """One float32 mono clip per prompt, clip_length(duration, sample_rate) samples; seeds are not needed."""
@@ -215,7 +233,8 @@ class LibraryGenerator(Generator):
             audio, rate = read_audio(self.folder / file)
         except (OSError, RuntimeError) as err:
             raise GeneratorError(f"cannot read library file {self.folder / file}: {err}") from None
-        if audio.shape[-1] == 0:
-            raise GeneratorError(f"library file {self.folder / file} is empty; remove it or replace it")
+        fault = audio_fault(audio)
+        if fault:
+            raise GeneratorError(f"library file {self.folder / file} cannot be used: {fault}; repair it or remove it")
         mono = resample(audio.mean(axis=0), rate, self.sample_rate)
         return fit_to_duration(mono, clip_length(duration, self.sample_rate), self.sample_rate)

@@ -29,15 +29,23 @@ def match_class(description: str) -> str:
 
 
 def _finish(audio: np.ndarray, sr: int) -> np.ndarray:
-    """Peak-normalise to PEAK_DBFS and fade both ends over FADE_SECONDS (raised cosine); returns float32."""
-    peak = np.abs(audio).max()
-    if peak > 0:
-        audio = audio * (10 ** (PEAK_DBFS / 20) / peak)
+    """Fade both ends over FADE_SECONDS (raised cosine), remove the mean, peak-normalise to PEAK_DBFS; returns float32.
+
+    The mean comes out as a Hann-shaped offset over the whole clip (a component below 1 / duration Hz), so the
+    ends stay at zero and the clip carries no DC.
+    """
+    audio = np.asarray(audio, dtype=np.float64)
     fade = min(int(FADE_SECONDS * sr), len(audio) // 2)
     if fade > 0:
         ramp = (1 - np.cos(np.pi * np.arange(fade) / fade)) / 2
         audio[:fade] *= ramp
         audio[len(audio) - fade :] *= ramp[::-1]
+    if len(audio) > 2:
+        bump = np.hanning(len(audio))
+        audio = audio - bump * (audio.sum() / bump.sum())
+    peak = np.abs(audio).max(initial=0.0)
+    if peak > 0:
+        audio = audio * (10 ** (PEAK_DBFS / 20) / peak)
     return audio.astype(np.float32)
 
 

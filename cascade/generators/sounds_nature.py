@@ -60,7 +60,8 @@ def bird(n: int, sr: int, rng: np.random.Generator) -> np.ndarray:
     """Song phrases of 3-9 chirps between 2.5 and 7 kHz; chirps of one phrase share a motif."""
     times, groups = grouped_times(n / sr, rng, size=(3, 9), spacing=(0.08, 0.2), gap=(0.6, 2.5))
     motifs = rng.uniform(2500, 7000, size=(groups.max() + 1 if len(groups) else 1, 2))
-    grains = [_chirp(sr, *(motifs[g] * rng.uniform(0.92, 1.08, 2)), rng.uniform(0.04, 0.12)) for g in groups]
+    glides = [motifs[g] * rng.uniform(0.92, 1.08, 2) for g in groups]
+    grains = [_chirp(sr, start, end, rng.uniform(0.04, 0.12)) for start, end in glides]
     return overlap_add(n, times * sr, grains)
 
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 import numpy as np
+from numpy.typing import ArrayLike
 from scipy.signal import butter, lfilter, sosfilt
 
 from cascade.geometry import SPEED_OF_SOUND
@@ -64,12 +65,13 @@ def highpass(x: np.ndarray, cutoff: float, sr: int, order: int = 2) -> np.ndarra
     return sosfilt(butter(order, cutoff, "highpass", fs=sr, output="sos"), x)
 
 
-def modal(excitation: np.ndarray, sr: int, freqs: Sequence[float], taus: Sequence[float],
-          amps: Sequence[float] | None = None) -> np.ndarray:
+def modal(excitation: np.ndarray, sr: int, freqs: ArrayLike, taus: ArrayLike, amps: ArrayLike | None = None) -> np.ndarray:
     """Modal synthesis: each unit impulse of `excitation` rings every mode (Hz) as a sine decaying with time constant tau (s)."""
     excitation = excitation + _DENORMAL_GUARD
     out = np.zeros(len(excitation))
-    for freq, tau, amp in zip(freqs, taus, np.ones(len(freqs)) if amps is None else amps):
+    modes = np.asarray(freqs, dtype=float)
+    levels = np.ones(modes.size) if amps is None else np.asarray(amps, dtype=float)
+    for freq, tau, amp in zip(modes, np.asarray(taus, dtype=float), levels):
         radius, angle = np.exp(-1.0 / (tau * sr)), 2 * np.pi * freq / sr
         out += lfilter([amp * np.sin(angle)], [1.0, -2 * radius * np.cos(angle), radius**2], excitation)
     return out
@@ -77,18 +79,18 @@ def modal(excitation: np.ndarray, sr: int, freqs: Sequence[float], taus: Sequenc
 
 # --- oscillators ---------------------------------------------------------------------------------
 
-def periodic(freq: np.ndarray | float, sr: int, amps: Sequence[float], n: int | None = None,
+def periodic(freq: np.ndarray | float, sr: int, amps: ArrayLike, n: int | None = None,
              phase: float = 0.0) -> np.ndarray:
     """A band-limited periodic wave: harmonic k has amplitude amps[k-1]; the fundamental follows `freq` (Hz, per sample).
 
     Harmonics that would pass the Nyquist frequency at the highest `freq` are dropped. A scalar
     `freq` needs `n`. `phase` is the starting phase in cycles.
     """
-    freq = np.full(n, float(freq)) if np.ndim(freq) == 0 else np.asarray(freq, dtype=float)
-    amps = np.asarray(amps, dtype=float)[: _TABLE_SIZE // 2 - 1]
-    amps = amps * (np.arange(1, len(amps) + 1) * freq.max() < sr / 2)
+    freq = np.full(n, float(freq)) if np.ndim(freq) == 0 else np.asarray(freq, dtype=float)  # type: ignore[arg-type]
+    levels = np.asarray(amps, dtype=float)[: _TABLE_SIZE // 2 - 1]
+    levels = levels * (np.arange(1, len(levels) + 1) * freq.max() < sr / 2)
     spectrum = np.zeros(_TABLE_SIZE // 2 + 1, dtype=complex)
-    spectrum[1 : len(amps) + 1] = -0.5j * _TABLE_SIZE * amps
+    spectrum[1 : len(levels) + 1] = -0.5j * _TABLE_SIZE * levels
     table = np.fft.irfft(spectrum, _TABLE_SIZE)
     table = np.append(table, table[0])
     position = (np.cumsum(freq) / sr + phase) % 1.0 * _TABLE_SIZE

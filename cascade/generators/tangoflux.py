@@ -35,14 +35,14 @@ def _weights(path: Path) -> dict[str, torch.Tensor]:
         raise GeneratorError(f"cannot read {path}: {err}; {DOWNLOAD_HINT} again") from None
 
 
-def _device_and_dtype(device: str | None, dtype: str | torch.dtype | None) -> tuple[torch.device, torch.dtype]:
-    device = torch_device(device, GeneratorError)
+def _device_and_dtype(name: str | None, dtype: str | torch.dtype | None) -> tuple[torch.device, torch.dtype]:
+    device = torch_device(name, GeneratorError)
     if dtype is None:
         return device, torch.bfloat16 if device.type == "cuda" else torch.float32
     if isinstance(dtype, str):
         if dtype not in _DTYPES:
             raise GeneratorError(f"unknown dtype '{dtype}'; choose one of: {', '.join(_DTYPES)}")
-        dtype = _DTYPES[dtype]
+        return device, _DTYPES[dtype]
     return device, dtype
 
 
@@ -75,7 +75,7 @@ class TangoFluxGenerator(Generator):
         self._parts: tuple[Any, Any, Any] | None = None
 
     @property
-    def cache_tag(self) -> str:
+    def cache_tag(self) -> str:  # type: ignore[override]
         """What besides prompt, duration and seed decides a clip: weights, sampler settings, precision."""
         return (f"{self.checkpoint}|{self.text_encoder_path}|steps={self.steps}|cfg={self.guidance_scale}"
                 f"|{str(self.dtype).removeprefix('torch.')}|all_frames={self.all_frames}")
@@ -85,7 +85,7 @@ class TangoFluxGenerator(Generator):
                    all_frames: bool = False, decode_chunk: int | None = None) -> TangoFluxGenerator:
         """A generator over modules already built (benchmarks with random full-size weights), on their device."""
         generator = cls.__new__(cls)
-        generator.checkpoint = generator.text_encoder_path = None
+        generator.checkpoint = generator.text_encoder_path = None  # type: ignore[assignment]
         generator.steps, generator.guidance_scale = steps, guidance_scale
         generator.all_frames, generator.decode_chunk = all_frames, decode_chunk
         generator.device, generator.dtype = model.transformer.device, model.transformer.dtype

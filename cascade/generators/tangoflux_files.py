@@ -43,12 +43,13 @@ def _cached_snapshot(repo: str) -> Path | None:
 def find_checkpoint(path: str | Path | None = None) -> Path:
     """The TangoFlux checkpoint folder: `path`, else $CASCADE_TANGOFLUX_PATH, else the Hugging Face cache."""
     explicit = path if path is not None else os.environ.get(PATH_VARIABLE)
+    folder: Path | None
     if explicit:
         folder, where = Path(explicit).expanduser(), str(explicit)
     else:
         folder, where = _cached_snapshot(CHECKPOINT_REPO), f"${PATH_VARIABLE} (unset) and the Hugging Face cache ({CHECKPOINT_REPO})"
     missing = [name for name in CHECKPOINT_FILES if folder is None or not (folder / name).is_file()]
-    if missing:
+    if missing or folder is None:
         raise GeneratorError(f"TangoFlux weights not found in {where} (missing {', '.join(missing)}); {DOWNLOAD_HINT} "
                              f"or pass a folder holding {', '.join(CHECKPOINT_FILES)}")
     return folder
@@ -67,7 +68,7 @@ def find_text_encoder(checkpoint: Path, path: str | Path | None = None) -> Path:
     checkpoint config's `text_encoder_name` as a folder or a Hugging Face cache entry."""
     name = read_config(checkpoint).get("text_encoder_name", TEXT_ENCODER_REPO)
     if path is not None:
-        candidates = [Path(path).expanduser()]
+        candidates: list[Path | None] = [Path(path).expanduser()]
     else:
         local = Path(name).expanduser()
         candidates = [checkpoint / "text_encoder", local if local.is_dir() else _cached_snapshot(name)]

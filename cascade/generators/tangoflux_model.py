@@ -14,12 +14,14 @@ everything a longer batch-mate adds is masked out of the attention keys.
 from __future__ import annotations
 
 import math
-from typing import Any
+from typing import Any, cast
 
 import torch
 from diffusers import AutoencoderOobleck, FluxTransformer2DModel
 from torch import nn
 from transformers import T5Config, T5EncoderModel
+
+from cascade import progress
 
 DEFAULT_ROPE_AXES = (16, 56, 56)  # diffusers' default, which TangoFlux uses: sums to the head dim 128
 
@@ -48,7 +50,7 @@ class DurationEmbedder(nn.Module):
         )
 
     def forward(self, seconds: torch.Tensor) -> torch.Tensor:
-        weight = self.time_positional_embedding[1].weight
+        weight = cast(torch.Tensor, self.time_positional_embedding[1].weight)
         normalized = (seconds.clamp(0, self.max_seconds) / self.max_seconds).to(weight.dtype)
         return self.time_positional_embedding(normalized)[:, None, :]
 
@@ -134,9 +136,11 @@ class TangoFlux(nn.Module):
         """Euler integration of the rectified flow from noise (sigma 1) to data (sigma 0), one forward per step."""
         sigmas = torch.linspace(1.0, 1.0 / steps, steps).tolist() + [0.0]
         latents = noise.float()
-        for sigma, following in zip(sigmas, sigmas[1:]):
-            velocity = self.velocity(latents, sigma, tokens, token_valid, pooled, frames, guidance_scale)
-            latents = latents + (following - sigma) * velocity
+        with progress.task("TangoFlux denoising", total=steps) as bar:
+            for sigma, following in zip(sigmas, sigmas[1:]):
+                velocity = self.velocity(latents, sigma, tokens, token_valid, pooled, frames, guidance_scale)
+                latents = latents + (following - sigma) * velocity
+                bar.update()
         return latents
 
 
