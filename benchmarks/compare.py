@@ -74,8 +74,8 @@ def measure_scene(held: HeldOutScene, rendered: Rendered, localizer: Localizer) 
         a, b = int(round(event.start * RATE)), int(round(event.end * RATE))
         row = {"item": held.index, "stratum": held.stratum, "events": len(held.scene.events), "event": event.id,
                "label": event_label(name, event.generation.backend), "target_azimuth": target.azimuth, "target_elevation": target.elevation}
-        row["azimuth"], row["elevation"] = window_direction(times, vectors, event.start, event.end)
-        row.update(direction_errors(row["azimuth"], row["elevation"], target.azimuth, target.elevation))
+        azimuth, elevation = window_direction(times, vectors, event.start, event.end)
+        row.update(azimuth=azimuth, elevation=elevation, **direction_errors(azimuth, elevation, target.azimuth, target.elevation))
         stem = rendered.stems[event.id]
         alone = window_direction(*intensity_frames(stem, RATE), event.start, event.end)
         row["alone_spatial_angle"] = direction_errors(*alone, target.azimuth, target.elevation)["spatial_angle"]
@@ -164,7 +164,8 @@ def run(items: int = 96, modes: tuple[str, ...] | list[str] = MODES, renderers: 
         localizer = Localizer(load_hrirs(axd_sofa(1)), RATE)
     tools_s = time.perf_counter() - began
     loads: list[float] = []
-    paths, embeddings = {}, {}
+    paths: dict[str, dict] = {}
+    embeddings: dict[str, np.ndarray] = {}
     for name in path_names(renderers, modes):
         rows, embedded, cost = measure_path(name, scenes, tagger, localizer, folder, loads, progress)
         embeddings[name] = embedded

@@ -102,6 +102,9 @@ def parameters(pipe: Callable[[Scene], RenderResult]) -> int:
         renderer = pipe.renderer(pipe.renderer_name, pipe.hrtf, "diffuse")
         model = getattr(renderer, "model", None)
         return _count(model) if model is not None else 0
+    from cascade.end_to_end.pipeline import EndToEnd
+
+    assert isinstance(pipe, EndToEnd)
     codec, model, _ = pipe.load()
     return _count(codec) + _count(model) + _text_encoder_parameters()
 

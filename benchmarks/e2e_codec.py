@@ -46,7 +46,7 @@ def held_out(items: int, rooms: bool, sample_rate: int = 16000) -> list:
 def measure(checkpoint: Path, items: int) -> dict:
     torch.set_num_threads(2)
     codec, record = load_codec(checkpoint)
-    result = {"machine": machine(), "checkpoint": str(checkpoint), "codec": record, "items": items, "sets": {}}
+    result: dict = {"machine": machine(), "checkpoint": str(checkpoint), "codec": record, "items": items, "sets": {}}
     for name, rooms in (("anechoic", False), ("rooms", True)):
         examples = held_out(items, rooms)
         audio = torch.from_numpy(np.stack([e.foa for e in examples]))

@@ -15,6 +15,7 @@ import json
 import resource
 import sys
 import time
+from functools import partial
 from pathlib import Path
 
 import torch
@@ -43,8 +44,8 @@ def measure(folder: Path, repeats: int, threads: int) -> dict:
         began = time.perf_counter()
         pipe.generate([text], [NUMBERS], [0])
         first = time.perf_counter() - began
-        clip = median_seconds(lambda pipe=pipe, text=text: pipe.generate([text], [NUMBERS], [0]), repeats)
-        render = median_seconds(lambda pipe=pipe: pipe(scene, seed=0), repeats)
+        clip = median_seconds(partial(pipe.generate, [text], [NUMBERS], [0]), repeats)
+        render = median_seconds(partial(pipe, scene, seed=0), repeats)
         result["models"][mode] = {
             "steps": config["steps"], "guidance": config["guidance"], "window_s": config["frames"] * codec.config.hop / codec.config.sample_rate,
             "parameters": {"dit": _parameters(model.dit), "conditioner": _parameters(model.conditioner),

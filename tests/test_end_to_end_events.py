@@ -69,3 +69,14 @@ def test_synthetic_anechoic_examples_point_where_their_labels_say_and_are_levell
         active = example.foa[0, onset : onset + int(example.total * 16000)]
         assert abs(20 * np.log10(np.sqrt(np.mean(active.astype(np.float64) ** 2))) - LEVEL_DBFS) < 0.1
         assert example.foa.shape == (4, 32000) and example.room_volume is None
+
+
+def test_synthetic_room_examples_keep_sounding_after_their_source_stops():
+    example = next(e for e in (synthetic_example(seed, SyntheticSpec(seconds=2.0, room_share=1.0)) for seed in range(40))
+                   if e.start + e.total < 1.6)
+    assert example.room_volume > 0 and 0.15 <= example.rt60 <= 3.0
+    end = example.start + example.total
+    active = example.foa[0, max(0, int(example.start * 16000)) : int(end * 16000)].astype(np.float64)
+    tail = example.foa[0, int((end + 0.02) * 16000) : int((end + 0.1) * 16000)].astype(np.float64)
+    decay_db = 20 * np.log10(np.sqrt(np.mean(active**2)) / np.sqrt(np.mean(tail**2)))
+    assert decay_db < 60 * 0.1 / example.rt60 + 20, "the tail falls at most 60 dB per RT60 (+20 dB for the source's own envelope)"

@@ -57,7 +57,7 @@ def export(source: str | Path, target: str | Path) -> Path:
     history also as JSON beside it."""
     kind = _kind(source)
     payload = load(source, kind)
-    slim = {key: payload[key] for key in ("kind", "config", "meta", "history") if key in payload}
+    slim: dict[str, Any] = {key: payload[key] for key in ("kind", "config", "meta", "history") if key in payload}
     slim["state"] = {k: v.half() if v.is_floating_point() else v for k, v in payload["state"].items()}
     slim["step"] = payload.get("step", 0)
     target = save(target, slim)

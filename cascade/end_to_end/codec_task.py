@@ -84,6 +84,7 @@ class CodecTask:
 
     def validate(self, model: nn.Module) -> dict[str, float]:
         codec = model.module if hasattr(model, "module") else model
+        assert isinstance(codec, FoaCodec)
         parts = [codec_distances(codec, self._val[k : k + 8]) for k in range(0, self._val.shape[0], 8)]
         return {"stft": float(np.mean(np.concatenate([p["stft"] for p in parts]))),
                 "mel": float(np.mean(np.concatenate([p["mel"] for p in parts]))),

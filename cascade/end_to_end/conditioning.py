@@ -47,6 +47,8 @@ class NumberEmbedder(nn.Module):
     """A number's Fourier features (the value and sin/cos at 2^0..2^5 cycles per unit) through a small MLP; a learned
     token where the number is absent (NaN). Azimuth enters as its (sin, cos)."""
 
+    frequencies: torch.Tensor
+
     def __init__(self, name: str, width: int, octaves: int = 6) -> None:
         super().__init__()
         self.name = name

@@ -1,8 +1,8 @@
 """Training examples for the end-to-end model: one FOA window with the labels of the event that sounds in it.
 
 `synthetic_examples` draws them procedurally: a procedural clip of a taxonomy class, encoded exactly into
-AmbiX at a known direction (`renderers.foa.encode`), optionally in a shoebox room (first-order images and
-the diffuse tail of `renderers.room`), placed at its onset in the window and levelled to a fixed W RMS
+AmbiX at a known direction (`renderers.foa.encode`), optionally in a shoebox room (image sources and the
+diffuse tail, as the cascade renders rooms: `renderers.spatialise`), placed at its onset in the window and levelled to a fixed W RMS
 (as the dataset builder's loudness normalisation does). The codec pre-trains on them and the tests use
 them; the dataset builder's items (`cascade/dataset/`) are read into the same `Example` records.
 """
@@ -21,9 +21,10 @@ from cascade.dataset.captions import event_caption
 from cascade.files import atomic_path
 from cascade.geometry import SPEED_OF_SOUND
 from cascade.scene import Position, Room, SoundEvent
-from cascade.seeds import stream
-from renderers import add_padded, foa, room
+from renderers import foa
 from renderers.path import SourcePath
+from renderers.room import Shoebox
+from renderers.spatialise import spatialise
 
 CAPTION_FORM = "general"  # of the builder's three direction forms (degrees, clock, general)
 LEVEL_DBFS = -23.0  # W-channel RMS of every example's active part
@@ -80,12 +81,12 @@ def _room(rng: np.random.Generator) -> tuple[tuple[float, float, float], float]:
 
 def _event_foa(mono: np.ndarray, rate: int, path: SourcePath, shoebox: tuple[tuple[float, float, float], float] | None,
                seed: int) -> np.ndarray:
-    """(4, n) AmbiX of `mono` along `path`, with the room's first-order images and diffuse tail when given."""
-    sources = [(path, 1.0)] + (room.image_paths(shoebox[0], shoebox[1], path) if shoebox is not None else [])
-    ambix = add_padded([gain * foa.encode(mono, rate, p) for p, gain in sources])
-    if shoebox is not None:
-        _, tail = room.late_reverb(mono, rate, shoebox[0], shoebox[1], stream(seed, "room-tail"))
-        ambix = add_padded([ambix, tail])
+    """(4, n) AmbiX of `mono` along `path`, in the shoebox room (image sources and diffuse tail) when given."""
+    import renderers
+
+    if shoebox is None:
+        return foa.encode(mono, rate, path)
+    _, ambix = spatialise(mono, rate, path, renderers.get("foa"), Shoebox.build(*shoebox), seed)
     return ambix
 
 
@@ -181,15 +182,19 @@ def save_examples(path: Path, examples: list[Example]) -> Path:
     for name in LABELS:
         arrays[name] = np.array([np.nan if getattr(e, name) is None else getattr(e, name) for e in examples], np.float64)
     with atomic_path(path) as tmp, open(tmp, "wb") as file:
-        np.savez(file, **arrays)
+        np.savez(file, allow_pickle=False, **arrays)
     return path
 
 
 def load_examples(path: Path) -> list[Example]:
     """The examples `save_examples` wrote (audio back to float32)."""
     with np.load(path) as data:
-        labels = {name: data[name] for name in LABELS}
+        labels = {name: data[name].astype(np.float64) for name in LABELS}
         foa_all, prompts, captions = data["foa"], data["prompt"], data["caption"]
-        return [Example(foa_all[k].astype(np.float32), str(prompts[k]), str(captions[k]),
-                        **{name: (None if np.isnan(labels[name][k]) else float(labels[name][k])) for name in LABELS})
-                for k in range(foa_all.shape[0])]
+
+    def room(name: str, k: int) -> float | None:
+        return None if np.isnan(labels[name][k]) else float(labels[name][k])
+
+    return [Example(foa_all[k].astype(np.float32), str(prompts[k]), str(captions[k]), float(labels["azimuth"][k]), float(labels["elevation"][k]),
+                    float(labels["distance"][k]), room("room_volume", k), room("rt60", k), float(labels["start"][k]), float(labels["total"][k]))
+            for k in range(foa_all.shape[0])]

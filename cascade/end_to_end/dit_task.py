@@ -80,6 +80,7 @@ class DitTask:
         return {"flow": (prediction - batch["target"]).pow(2).mean()}
 
     def validate(self, model: nn.Module) -> dict[str, float]:
+        assert isinstance(model, SpatialDiffusion)
         device = next(model.parameters()).device
         losses = []
         for start in range(0, len(self.val), 32):
@@ -94,6 +95,7 @@ class DitTask:
 
     def probe_directions(self, model: nn.Module) -> dict[str, float]:
         """Mean direction errors (radians) of generations for the probe items, and the right-hemisphere share."""
+        assert isinstance(model, SpatialDiffusion)
         index = list(range(len(self.probe)))
         latents = model.generate(conditions_for(self.probe, index, self.mode), self.probe.latents.shape[-1], seeds=index)
         foa = self.codec.decode(latents.cpu()).numpy()

@@ -84,7 +84,7 @@ def event_windows(scene: Scene, seeds: dict[str, int], window: float, overlap: f
             azimuth, elevation, distance = _position(event, since, until)
             values = {"azimuth": azimuth, "elevation": elevation, "distance": distance, "room_volume": volume, "rt60": rt60,
                       "start": event.start - offset, "total": event.duration}
-            numbers = tuple(float("nan") if values[n] is None else float(values[n]) for n in NUMBERS)
+            numbers = tuple(float("nan") if (value := values[n]) is None else float(value) for n in NUMBERS)
             seed = int(stream(seeds[event.id], f"e2e-window-{k}").integers(0, 2**63))
             caption = spatial_caption(event.description, azimuth, elevation, distance, shoebox)
             jobs.append(EventWindow(event.id, k, offset, event.description, caption, numbers, seed))

@@ -41,6 +41,9 @@ class Conditions:
 class SpatialDiffusion(nn.Module):
     """Velocity of normalised latents given conditions; `mean` and `std` (latent,) map codec latents to unit scale."""
 
+    mean: torch.Tensor
+    std: torch.Tensor
+
     def __init__(self, config: DitConfig, mode: str, mean: torch.Tensor | None = None, std: torch.Tensor | None = None) -> None:
         super().__init__()
         self.config, self.mode = config, mode

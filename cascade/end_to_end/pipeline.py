@@ -13,6 +13,8 @@ resolved scene records model, checkpoint and seed per event.
 from __future__ import annotations
 
 import time
+from collections.abc import Callable, Sequence
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -37,6 +39,11 @@ from renderers.foa import decode_binaural
 from renderers.hrir import load_hrirs
 
 BATCH = 8  # event windows generated at once
+
+
+def _advance(update: Callable[[int], None], windows: int, _step: int) -> None:
+    """Sampler progress callback: one denoising step done for `windows` windows."""
+    update(windows)
 
 
 class EndToEnd:
@@ -120,7 +127,7 @@ class EndToEnd:
                  f"generated at {rate} Hz, nothing above {rate // 2} Hz", f"mix: {report.describe()}"]
         return RenderResult(binaural, ambix, scene.sample_rate, resolved, timings=timings, stems=stems, mix_report=report, notes=notes)
 
-    def generate(self, texts: list[str], numbers: list[tuple[float, ...]] | np.ndarray, seeds: list[int]) -> np.ndarray:
+    def generate(self, texts: list[str], numbers: Sequence[Sequence[float]] | np.ndarray, seeds: list[int]) -> np.ndarray:
         """(len(texts), 4, window samples) FOA at the model's rate, one window per condition: `texts` are prompts
         (parametric) or spatial captions (descriptive), `numbers` rows in conditioning.NUMBERS order (NaN = absent)."""
         codec, model, config = self.load()
@@ -129,15 +136,15 @@ class EndToEnd:
         if self._texts is None:
             self._texts = TextEncoder()
         embeddings = self._texts.embed(texts)
-        numbers = torch.as_tensor(np.asarray(numbers, dtype=np.float32))
+        values = torch.as_tensor(np.asarray(numbers, dtype=np.float32))
         out = []
         try:
             with progress.task("generate", total=len(texts) * steps, unit="step") as bar:
                 for start in range(0, len(texts), BATCH):
                     text, mask = pad_tokens(embeddings[start : start + BATCH])
-                    part = numbers[start : start + BATCH]
+                    part = values[start : start + BATCH]
                     latents = model.generate(Conditions(text, mask, part), config["frames"], steps, guidance, seeds[start : start + BATCH],
-                                             progress=lambda _, k=part.shape[0]: bar.update(k))
+                                             progress=partial(_advance, bar.update, int(part.shape[0])))
                     with torch.no_grad():
                         out.append(codec.decode(latents).float().cpu().numpy())
         except RuntimeError as err:

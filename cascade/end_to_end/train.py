@@ -144,7 +144,7 @@ def fit(task: Task, out: Path, schedule: Schedule, device: torch.device, resume:
         for group in optimiser.param_groups:
             group["lr"] = schedule.rate(step)
         terms = task.loss(wrapped, batch)
-        loss = sum(terms.values())
+        loss = torch.stack(list(terms.values())).sum()
         optimiser.zero_grad(set_to_none=True)
         loss.backward()
         torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)
