@@ -90,13 +90,13 @@ class EndToEnd:
 
     def __call__(self, source: Scene | str | Path, *, seed: int | None = None) -> RenderResult:
         """Render a Scene, a scene file path or a text; `seed` replaces the scene seed (new noise for every event)."""
+        codec, _, config = self.load()  # a missing checkpoint is reported before any planning
         timings: dict[str, float] = {}
         began = time.perf_counter()
         scene = self.cascade.load(source)
         if not isinstance(source, Scene):
             timings["plan"] = time.perf_counter() - began
         scene = self.cascade.resolve(scene, seed)
-        codec, _, config = self.load()
         steps = self.steps or int(config.get("steps", DEFAULT_STEPS))
         guidance = self.guidance if self.guidance is not None else float(config.get("guidance", DEFAULT_GUIDANCE))
         rate = codec.config.sample_rate
