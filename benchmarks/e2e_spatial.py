@@ -1,6 +1,6 @@
 """Does the end-to-end model put sources where it is asked? Held-out single sources, as ImmerseDiffusion measures.
 
-    python -m benchmarks.e2e_spatial [--items 64] [--modes parametric descriptive] [--json PATH] [--png PATH]
+    python -m benchmarks.e2e_spatial [--items 64] [--modes parametric descriptive] [--json PATH] [--png PATH] [--untrained]
 
 For each held-out example (the codec benchmark's sets: anechoic, and in rooms) the model generates one 4 s window
 from the example's conditions (parametric: its plain prompt and numbers; descriptive: its spatial caption and its
@@ -19,7 +19,9 @@ from __future__ import annotations
 
 import argparse
 import json
+import shutil
 import sys
+import tempfile
 from pathlib import Path
 
 import numpy as np
@@ -44,8 +46,25 @@ def _summary(rows: list[dict[str, float]]) -> dict[str, float]:
     return {key: float(np.mean([r[key] for r in rows])) for key in KEYS}
 
 
+def untrained_copy(folder: Path, target: Path, modes: list[str]) -> Path:
+    """`target` holding `folder`'s codec and, per mode, its DiT at initial weights (seed 0) with the trained latent
+    normalisation: what the benchmark gives a model that learned nothing."""
+    from cascade.end_to_end import checkpoints
+    from cascade.end_to_end.dit import DitConfig
+    from cascade.end_to_end.model import SpatialDiffusion
+
+    shutil.copy(folder / "codec.pt", target / "codec.pt")
+    for mode in modes:
+        trained = checkpoints.load(folder / f"dit_{mode}.pt", "dit")
+        torch.manual_seed(0)
+        state = SpatialDiffusion(DitConfig.from_dict(trained["config"]["dit"]), mode).state_dict()
+        state["mean"], state["std"] = trained["state"]["mean"], trained["state"]["std"]
+        checkpoints.save(target / f"dit_{mode}.pt", {"kind": "dit", "config": trained["config"], "state": state, "step": 0})
+    return target
+
+
 def measure(folder: Path, items: int, modes: list[str]) -> dict:
-    torch.set_num_threads(2)
+    torch.set_num_threads(1)
     result: dict = {"machine": machine(), "checkpoints": str(folder), "items": items, "sets": {}}
     for set_name, rooms in (("anechoic", False), ("rooms", True)):
         examples = held_out(items, rooms)
@@ -99,8 +118,11 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--modes", nargs="+", choices=MODES, default=list(MODES))
     parser.add_argument("--json", help="also write the figures (and every item) to this JSON file")
     parser.add_argument("--png", help="also draw predicted against requested azimuth to this PNG")
+    parser.add_argument("--untrained", action="store_true", help="measure the same DiTs at their initial weights instead")
     args = parser.parse_args(argv)
-    result = measure(args.checkpoints, args.items, args.modes)
+    with tempfile.TemporaryDirectory() as scratch:
+        folder = untrained_copy(args.checkpoints, Path(scratch), args.modes) if args.untrained else args.checkpoints
+        result = measure(folder, args.items, args.modes)
     print(f"{result['machine']}; {args.items} held-out items per set; radians")
     print(f"{'set':<10}{'model':<22}{'L1 azimuth':>11}{'L1 elevation':>13}{'spatial angle':>14}{'hemisphere':>11}")
     for set_name, rows in result["sets"].items():
