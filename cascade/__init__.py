@@ -14,10 +14,11 @@ from cascade.errors import BudgetError, CascadeError, GeneratorError, OptionErro
 from cascade.scene import Keyframe, Position, Room, Scene, SoundEvent
 
 if TYPE_CHECKING:
+    from cascade.end_to_end.pipeline import EndToEnd
     from cascade.pipeline import Cascade
     from cascade.result import RenderResult
 
-__all__ = ["BudgetError", "Cascade", "CascadeError", "GeneratorError", "Keyframe", "OptionError", "OutputError", "PlannerError", "Position", "RenderResult", "RendererError", "Room", "Scene", "SceneError", "SoundEvent", "plan_scene", "render_scene"]
+__all__ = ["BudgetError", "Cascade", "CascadeError", "EndToEnd", "GeneratorError", "Keyframe", "OptionError", "OutputError", "PlannerError", "Position", "RenderResult", "RendererError", "Room", "Scene", "SceneError", "SoundEvent", "plan_scene", "render_scene"]
 
 
 def plan_scene(text: str, planner: str = "rules", **options: Any) -> Scene:
@@ -28,7 +29,8 @@ def plan_scene(text: str, planner: str = "rules", **options: Any) -> Scene:
 
 
 def render_scene(source: Scene | str, **options: Any) -> RenderResult:
-    """Render a Scene, a scene file path or a text in one call; `cascade.Cascade` keeps models loaded for many."""
+    """Render a Scene, a scene file path or a text in one call; `cascade.Cascade` keeps models loaded for many.
+    `pipeline="end_to_end"` (with `e2e_mode="parametric"` or `"descriptive"`) renders with the end-to-end model instead."""
     from cascade.pipeline import render_scene as render
 
     return render(source, **options)
@@ -43,4 +45,8 @@ def __getattr__(name: str) -> Any:
         from cascade.pipeline import Cascade
 
         return Cascade
+    if name == "EndToEnd":
+        from cascade.end_to_end.pipeline import EndToEnd
+
+        return EndToEnd
     raise AttributeError(f"module 'cascade' has no attribute {name!r}")

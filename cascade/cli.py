@@ -1,4 +1,4 @@
-"""`cascade` command line: plan, render, plot, ui, dataset, cache, schema, bench, models, train-nfs.
+"""`cascade` command line: plan, render, plot, ui, dataset, cache, schema, bench, models, train-nfs, train-e2e.
 
 Backend choices, their help and their option flags come from the registries. Every user error
 prints one line, `cascade: error: ...`, and exits with status 2.
@@ -35,6 +35,10 @@ BENCHMARKS = {
     "generators": "benchmarks.generator_speed",
     "rooms": "benchmarks.room_acoustics",
     "dataset": "benchmarks.dataset_speed",
+    "e2e-codec": "benchmarks.e2e_codec",
+    "e2e-spatial": "benchmarks.e2e_spatial",
+    "e2e-speed": "benchmarks.e2e_speed",
+    "compare": "benchmarks.compare",
 }
 
 
@@ -150,6 +154,12 @@ def _build_parser() -> argparse.ArgumentParser:
     render.add_argument("--max-memory", type=float, metavar="GB",
                         help="refuse scenes estimated to need more memory than this (env CASCADE_MAX_MEMORY_GB; default 4)")
     render.add_argument("-q", "--quiet", action="store_true", help="print only errors (no notes, progress or warnings)")
+    render.add_argument("--pipeline", choices=["cascade", "end-to-end"], default="cascade",
+                        help="cascade (planner, generator, spatializer, mixer; default) or end-to-end (the latent diffusion "
+                             "model that generates FOA from text and spatial parameters; binaural decoded from its FOA)")
+    render.add_argument("--e2e-mode", choices=["parametric", "descriptive"], default="parametric",
+                        help="end-to-end conditioning: a plain prompt plus numbers (parametric, default) or a spatial caption")
+    render.add_argument("--e2e-checkpoints", metavar="FOLDER", help="folder with codec.pt and dit_<mode>.pt (default: the shipped ones)")
 
     plot = verbs.add_parser("plot", help="scene.json -> PNG: map of the sources and timeline of the events",
                             description="Draw a scene file: a top view of the listener and every source beside a timeline of the events.")
@@ -200,6 +210,9 @@ def _build_parser() -> argparse.ArgumentParser:
     # every argument, options included, goes to cascade.training.nfs ("+" keeps argparse from reading "--x" here)
     train = verbs.add_parser("train-nfs", help="train the Neural Fourier Shift renderer", add_help=False, prefix_chars="+")
     train.add_argument("rest", nargs=argparse.REMAINDER)
+    train_e2e = verbs.add_parser("train-e2e", help="train the end-to-end model: codec|dit|synth|export (see train-e2e --help)",
+                                 add_help=False, prefix_chars="+")
+    train_e2e.add_argument("rest", nargs=argparse.REMAINDER)
     return parser
 
 
@@ -242,6 +255,11 @@ def _render(args: argparse.Namespace) -> int:
     from cascade.pipeline import Cascade
     from cascade.result import check_outputs, output_paths
 
+    if args.pipeline == "end-to-end":
+        foreign = [flag for flag, value in (("--generator", args.generator), ("--renderer", args.renderer)) if value is not None]
+        if foreign:
+            raise OptionError(f"{' and '.join(foreign)} belong to the cascade; the end-to-end pipeline generates FOA itself "
+                              "and decodes it to binaural (drop them or use --pipeline cascade)")
     generator_options = _backend_options(args, generators.REGISTRY)
     generator = args.generator or ("library" if "folder" in generator_options.get("library", {}) else None)
     planner = args.planner or "rules"
@@ -251,11 +269,19 @@ def _render(args: argparse.Namespace) -> int:
     stem_folder = args.output.with_suffix("").with_name(args.output.stem + "_stems")
     if args.stems and stem_folder.exists() and not stem_folder.is_dir():
         raise OutputError(f"{stem_folder} exists and is not a folder; move it or choose another name with -o")
-    pipe = Cascade(planner=planner, generator=generator, renderer=args.renderer, hrtf=args.hrtf, hrtf_eq=args.hrtf_eq,
-                   sample_rate=args.sample_rate,
-                   loudness=args.loudness, planner_options=_backend_options(args, planners.REGISTRY).get(planner, {}),
-                   generator_options=generator_options, renderer_options=_backend_options(args, renderers.REGISTRY),
-                   cache=not args.no_cache, max_memory_gb=args.max_memory)
+    planner_options = _backend_options(args, planners.REGISTRY).get(planner, {})
+    pipe: Any
+    if args.pipeline == "end-to-end":
+        from cascade.end_to_end.pipeline import EndToEnd
+
+        pipe = EndToEnd(mode=args.e2e_mode, checkpoint_dir=args.e2e_checkpoints, steps=args.steps, guidance=args.guidance_scale,
+                        device=args.device, planner=planner, planner_options=planner_options, hrtf=args.hrtf, hrtf_eq=args.hrtf_eq,
+                        sample_rate=args.sample_rate, loudness=args.loudness)
+    else:
+        pipe = Cascade(planner=planner, generator=generator, renderer=args.renderer, hrtf=args.hrtf, hrtf_eq=args.hrtf_eq,
+                       sample_rate=args.sample_rate, loudness=args.loudness, planner_options=planner_options,
+                       generator_options=generator_options, renderer_options=_backend_options(args, renderers.REGISTRY),
+                       cache=not args.no_cache, max_memory_gb=args.max_memory)
     result = pipe(source, seed=args.seed)
     written = result.save_all(args.output, stems=args.stems, fuma=args.fuma, bit_depth=args.bit_depth)
     if not args.quiet:
@@ -368,6 +394,8 @@ def main(argv: list[str] | None = None) -> int:
             return _models(args)
         if args.verb == "train-nfs":
             return _run_module("cascade.training.nfs", args.rest)
+        if args.verb == "train-e2e":
+            return _run_module("cascade.end_to_end.commands", args.rest)
     except KeyboardInterrupt:
         print("cascade: interrupted; no partial files were left", file=sys.stderr)
         return 130

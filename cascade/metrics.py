@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from cascade.geometry import SPEED_OF_SOUND
+from cascade.geometry import SPEED_OF_SOUND, unit_vectors
 
 UPSAMPLE = 16  # cross-correlation interpolation factor before the parabolic peak fit
 
@@ -60,3 +60,21 @@ def foa_doa(foa: np.ndarray) -> tuple[float, float]:
 def circular_error(a: np.ndarray | float, b: np.ndarray | float) -> np.ndarray | float:
     """Absolute angular difference of two azimuths in degrees, in [0, 180]."""
     return np.abs((np.asarray(a, dtype=np.float64) - b + 180.0) % 360.0 - 180.0)
+
+
+def spatial_angle(azimuth_a: np.ndarray | float, elevation_a: np.ndarray | float,
+                  azimuth_b: np.ndarray | float, elevation_b: np.ndarray | float) -> np.ndarray | float:
+    """Great-circle angle in degrees, [0, 180], between two directions given in degrees."""
+    a, b = unit_vectors(azimuth_a, elevation_a), unit_vectors(azimuth_b, elevation_b)
+    return np.degrees(np.arccos(np.clip(np.sum(a * b, axis=-1), -1.0, 1.0)))
+
+
+def doa_errors(foa: np.ndarray, azimuth: float, elevation: float) -> dict[str, float]:
+    """How far the intensity-vector direction of `foa` lies from (azimuth, elevation) degrees: absolute azimuth
+    (wrapped) and elevation errors and the spatial angle, in radians; 'hemisphere' 1.0 when left/right (the sign of
+    the azimuth's sine) agrees, else 0.0; and the measured direction itself ('doa_azimuth', 'doa_elevation', degrees)."""
+    az, el = foa_doa(foa)
+    same_side = np.sign(np.sin(np.radians(az))) == np.sign(np.sin(np.radians(azimuth)))
+    return {"azimuth": float(np.radians(circular_error(az, azimuth))), "elevation": float(np.radians(abs(el - elevation))),
+            "angle": float(np.radians(spatial_angle(az, el, azimuth, elevation))), "hemisphere": float(same_side),
+            "doa_azimuth": az, "doa_elevation": el}

@@ -150,7 +150,7 @@ class Cascade:
         scene = self.load(source)
         if isinstance(source, str) and not _is_scene_path(source):
             timings["plan"] = time.perf_counter() - began
-        scene = self._resolve(scene, _check_seed(seed))
+        scene = self.resolve(scene, seed)
         cost = budget.check(scene, REVERB_TAIL_MAX if scene.room else DRY_TAIL, self.memory_budget)
         if cost.seconds > LONG_RENDER:
             log.info(f"{len(scene.events)} events, {scene.end:.0f} s of audio: {cost.describe()} (estimated)")
@@ -181,8 +181,9 @@ class Cascade:
         return self.plan(source)
 
     # ------------------------------------------------------------------ stages
-    def _resolve(self, scene: Scene, seed: int | None) -> Scene:
-        """Fix rate, seed and render settings: this pipeline's settings win over what the scene records."""
+    def resolve(self, scene: Scene, seed: int | None = None) -> Scene:
+        """Fix rate, seed (`seed` replaces the scene's) and render settings: this pipeline's settings win over what the scene records."""
+        seed = _check_seed(seed)
         recorded = scene.render or RenderSettings()
         try:
             settings = RenderSettings(
@@ -202,16 +203,12 @@ class Cascade:
                                         "seed": seed if seed is not None else scene.seed, "render": settings})
 
     def _jobs(self, scene: Scene, seed: int | None) -> list[_Job]:
-        """Backend and seed per event: an event's own seed, else one from `seed`, else the recorded one, else the scene's."""
+        """Backend and seed (`event_seeds`) per event."""
         jobs = []
+        seeds = event_seeds(scene, seed)
         for event in scene.events:
             recorded = event.generation
-            if event.seed is not None:
-                clip_seed = event.seed
-            elif seed is None and recorded is not None:
-                clip_seed = recorded.seed
-            else:
-                clip_seed = event_seed(scene.seed, event.id)
+            clip_seed = seeds[event.id]
             if self.generator_name not in (None, AUTO):
                 backend = self.generator_name
             elif recorded is not None:
@@ -348,6 +345,20 @@ class Cascade:
         return RenderResult(binaural, ambix, rate, scene, stems=stems, mix_report=report, notes=notes)
 
 
+def event_seeds(scene: Scene, seed: int | None) -> dict[str, int]:
+    """Each event's clip seed: its own, else (when no new `seed` was given) the one it records, else one derived from
+    the (resolved) scene seed and its id."""
+    seeds = {}
+    for event in scene.events:
+        if event.seed is not None:
+            seeds[event.id] = event.seed
+        elif seed is None and event.generation is not None:
+            seeds[event.id] = event.generation.seed
+        else:
+            seeds[event.id] = event_seed(scene.seed, event.id)
+    return seeds
+
+
 def _is_scene_path(source: object) -> bool:
     return isinstance(source, str) and source.strip().lower().endswith(".json")
 
@@ -359,6 +370,26 @@ def plan_scene(text: str, planner: str = "rules", **options: Any) -> Scene:
     return Cascade(planner=planner, planner_options=options).plan(text)
 
 
-def render_scene(source: Scene | str | Path, *, seed: int | None = None, planner: str = "rules", **options: Any) -> RenderResult:
-    """Text, a scene file path or a Scene -> binaural + AmbiX audio of the resolved scene (see `Cascade` for the options)."""
+PIPELINES = ("cascade", "end_to_end")
+
+
+def render_scene(source: Scene | str | Path, *, seed: int | None = None, planner: str = "rules", pipeline: str = "cascade",
+                 e2e_mode: str = "parametric", **options: Any) -> RenderResult:
+    """Text, a scene file path or a Scene -> binaural + AmbiX audio of the resolved scene.
+
+    `pipeline` "cascade" (see `Cascade` for the options) or "end_to_end": the latent diffusion model that generates
+    FOA directly, conditioned per `e2e_mode` ("parametric" or "descriptive"; see `cascade.end_to_end.EndToEnd`)."""
+    if pipeline == "end_to_end":
+        import inspect
+
+        from cascade.end_to_end.pipeline import EndToEnd
+
+        accepted = set(inspect.signature(EndToEnd).parameters)
+        foreign = sorted(set(options) - accepted)
+        if foreign:
+            raise OptionError(f"{', '.join(foreign)} {'does' if len(foreign) == 1 else 'do'} not apply to the end-to-end pipeline; "
+                              f"it takes {', '.join(sorted(accepted - {'mode', 'planner'}))}")
+        return EndToEnd(mode=e2e_mode, planner=planner, **options)(source, seed=seed)
+    if pipeline != "cascade":
+        raise OptionError(f"pipeline must be one of {', '.join(PIPELINES)}, got {pipeline!r}")
     return Cascade(planner=planner, **options)(source, seed=seed)

@@ -24,9 +24,9 @@ fi
 python3 -m venv .venv
 .venv/bin/python -m pip install -q --upgrade pip
 .venv/bin/python -m pip install -q torch==2.13.0
-extras="llm,library,ui,dataset"
+extras="llm,library,e2e,ui,dataset"
 if [ "${1:-}" = "test" ]; then
-    extras="llm,tangoflux,library,ui,dataset,ray,dev"
+    extras="llm,tangoflux,library,e2e,ui,dataset,ray,dev"
 fi
 .venv/bin/python -m pip install -q -c constraints.txt -e ".[${extras}]"
 if [ "${1:-}" = "test" ]; then
