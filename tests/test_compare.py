@@ -21,6 +21,7 @@ from cascade.end_to_end.dit import DitConfig
 from cascade.end_to_end.model import SpatialDiffusion
 from renderers.hrir import load_hrirs
 
+pytestmark = pytest.mark.slow  # the module fixture renders every path of a held-out set (seconds)
 PATHS = ["truth", "cascade-hrtf", "cascade-foa", "cascade-nfs", "e2e-parametric", "e2e-descriptive"]
 
 

@@ -2,6 +2,8 @@
 
 import json
 
+import pytest
+
 from benchmarks.compare_scenes import SEEDS, STRATA, TRAINING_CONFIG, held_out_scenes, stratum_config
 from benchmarks.e2e_codec import HELD_OUT_SEED
 from cascade.dataset.config import load_config
@@ -35,6 +37,7 @@ def test_every_stratum_has_its_own_seed_and_differs_from_the_training_config():
         assert (config.sample_rate, config.length, config.motion.fraction) == (training.sample_rate, training.length, 0.0)
 
 
+@pytest.mark.slow
 def test_no_held_out_clip_seed_was_a_training_clip_seed():
     training = load_config(TRAINING_CONFIG)
     counts = [r.get("meta", {}).get("train_items", 0) + r.get("meta", {}).get("val_items", 0) for r in _shipped_records()]

@@ -30,6 +30,7 @@ def _noise(rng: np.random.Generator) -> np.ndarray:
     return rng.standard_normal(int(rng.uniform(0.5, 2.0) * RATE)) * rng.uniform(0.01, 0.5)
 
 
+@pytest.mark.slow
 def test_tagger_tells_unseen_tones_from_noise():
     rng = np.random.default_rng(0)
     clips = [_tone(rng) for _ in range(12)] + [_noise(rng) for _ in range(12)]
@@ -53,6 +54,7 @@ def test_tagger_clips_share_no_seed_with_the_held_out_scenes():
     assert clean_clips(["dog"], "train")[1] != clean_clips(["dog"], "held-out")[1], "train and held-out clips differ"
 
 
+@pytest.mark.slow
 def test_cached_tagger_is_trained_once_and_read_back(tmp_path):
     first = cached(["dog", "siren"], per_label=3, held_out=2, folder=tmp_path, progress=lambda _: None)
     assert len(list(tmp_path.glob("tagger-*.pt"))) == 1 and first.held_out_clips == 4 and 0.0 <= first.held_out_accuracy <= 1.0

@@ -71,6 +71,7 @@ def test_synthetic_anechoic_examples_point_where_their_labels_say_and_are_levell
         assert example.foa.shape == (4, 32000) and example.room_volume is None
 
 
+@pytest.mark.slow
 def test_synthetic_room_examples_keep_sounding_after_their_source_stops():
     example = next(e for e in (synthetic_example(seed, SyntheticSpec(seconds=2.0, room_share=1.0)) for seed in range(40))
                    if e.start + e.total < 1.6)

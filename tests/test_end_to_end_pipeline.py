@@ -48,6 +48,7 @@ def pipe(tiny):
     return EndToEnd("parametric", tiny)
 
 
+@pytest.mark.slow
 def test_result_is_the_scene_length_at_the_scene_rate_with_one_stem_per_event(pipe):
     result = pipe(SCENE)
     n = round((SCENE.end + 0.5) * 22050)
@@ -57,6 +58,7 @@ def test_result_is_the_scene_length_at_the_scene_rate_with_one_stem_per_event(pi
     assert {"generate", "binaural", "mix"} <= set(result.timings)
 
 
+@pytest.mark.slow
 def test_resolved_scene_records_model_seed_and_windows_per_event(pipe):
     scene = pipe(SCENE).scene
     dog, rain = scene.events
@@ -65,12 +67,14 @@ def test_resolved_scene_records_model_seed_and_windows_per_event(pipe):
     assert dog.generation.seed != rain.generation.seed and scene.render.renderer == "foa"
 
 
+@pytest.mark.slow
 def test_same_seed_same_audio_and_another_seed_other_audio(pipe):
     a, b, c = pipe(SCENE, seed=1), pipe(SCENE, seed=1), pipe(SCENE, seed=2)
     assert np.array_equal(a.foa, b.foa)
     assert not np.allclose(a.foa, c.foa)
 
 
+@pytest.mark.slow
 def test_the_binaural_is_the_foa_decoded_through_the_hrtf(pipe):
     result = pipe(SCENE)
     decoded = fit_length(decode_binaural(result.foa, result.sample_rate, load_hrirs()), result.binaural.shape[-1])
@@ -79,12 +83,14 @@ def test_the_binaural_is_the_foa_decoded_through_the_hrtf(pipe):
     assert np.allclose(result.binaural, decoded, atol=1e-5 * np.abs(decoded).max())
 
 
+@pytest.mark.slow
 def test_render_scene_takes_the_end_to_end_pipeline_and_both_modes(tiny):
     for mode in MODES:
         result = cascade.render_scene(SCENE, pipeline="end_to_end", e2e_mode=mode, checkpoint_dir=tiny)
         assert result.scene.events[0].generation.backend == f"e2e-{mode}"
 
 
+@pytest.mark.slow
 def test_render_scene_refuses_cascade_options_and_unknown_pipelines(tiny):
     with pytest.raises(OptionError, match="generator does not apply to the end-to-end pipeline"):
         cascade.render_scene(SCENE, pipeline="end_to_end", checkpoint_dir=tiny, generator="procedural")
@@ -98,6 +104,7 @@ def _cli(*args: str) -> subprocess.CompletedProcess:
     return subprocess.run([sys.executable, "-m", "cascade.cli", "render", *args], capture_output=True, text=True, timeout=300)
 
 
+@pytest.mark.slow
 def test_cli_renders_end_to_end_with_a_checkpoint_folder(tiny, tmp_path):
     out = tmp_path / "e2e.wav"
     done = _cli("a bell rings to the left", "-o", str(out), "--pipeline", "end-to-end", "--e2e-mode", "descriptive",
@@ -108,6 +115,7 @@ def test_cli_renders_end_to_end_with_a_checkpoint_folder(tiny, tmp_path):
     assert (tmp_path / "e2e_foa.wav").is_file()
 
 
+@pytest.mark.slow
 def test_cli_missing_checkpoint_and_cascade_flags_are_one_line_errors(tmp_path):
     done = _cli("a bell rings", "-o", str(tmp_path / "x.wav"), "--pipeline", "end-to-end", "--e2e-checkpoints", str(tmp_path))
     assert done.returncode == 2 and len(done.stderr.strip().splitlines()) == 1

@@ -2,6 +2,7 @@
 side it is asked for (left or right, from the intensity vector of what it generates)."""
 
 import numpy as np
+import pytest
 
 from cascade.end_to_end.checkpoints import SHIPPED
 from cascade.end_to_end.conditioning import MODES
@@ -18,6 +19,7 @@ def test_shipped_checkpoints_and_their_records_fit_in_40_mb():
     assert sum(f.stat().st_size for f in SHIPPED.iterdir()) < 40e6
 
 
+@pytest.mark.slow
 def test_parametric_model_puts_held_out_sources_in_the_requested_hemisphere():
     rng = np.random.default_rng(2024)  # directions and prompts no training set was drawn with
     side = np.where(np.arange(ITEMS) % 2 == 0, 1.0, -1.0)

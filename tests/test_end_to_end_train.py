@@ -23,6 +23,7 @@ from cascade.end_to_end.train import Schedule, fit
 TINY_CODEC = CodecConfig(width=4, strides=(2, 4), latent=4, units=1)
 
 
+@pytest.mark.slow
 def test_a_tiny_dit_overfits_one_batch_tenfold():
     torch.manual_seed(0)
     model = SpatialDiffusion(DitConfig(latent=4, width=32, depth=2, heads=2), "parametric")
@@ -42,6 +43,7 @@ def test_a_tiny_dit_overfits_one_batch_tenfold():
     assert losses[-1] < losses[0] / 10
 
 
+@pytest.mark.slow
 def test_a_tiny_codec_overfits_one_clip_fourfold():
     torch.manual_seed(0)
     task = CodecTask(np.zeros((1, 4, 4096), np.float16), np.zeros((1, 4, 4096), np.float32), TINY_CODEC, kl_weight=1e-4)
@@ -87,6 +89,7 @@ class _Toy:
         return {"error": abs(float(self.model.weight) - 3.0)}
 
 
+@pytest.mark.slow
 def test_fit_writes_checkpoint_curves_and_resumes_where_it_stopped(tmp_path):
     out = tmp_path / "toy.pt"
     schedule = Schedule(steps=30, lr=0.2, warmup=1, half_life=20, batch=8, validate_every=10)
@@ -101,6 +104,7 @@ def test_fit_writes_checkpoint_curves_and_resumes_where_it_stopped(tmp_path):
     assert resumed[-1]["val"]["error"] < min(0.1, resumed[2]["val"]["error"]), "the resumed run kept learning"
 
 
+@pytest.mark.slow
 def test_export_halves_the_weights_and_keeps_config_and_history(tmp_path):
     out = tmp_path / "toy.pt"
     fit(_Toy(), out, Schedule(steps=4, lr=0.2, warmup=1, batch=4, validate_every=2), torch.device("cpu"))
