@@ -5,7 +5,7 @@ driver's peak memory at two dataset sizes.
         [--memory-engines local ray] [--summary-png PATH] [--json PATH]
 
 Default config (procedural clips and espeak-ng speech, HRTF, 4 s items, 1-3 events, half in rooms). "1 process"
-runs the whole build in this process pinned to one CPU; items/s counts wall time after a warm-up of a few items
+runs the whole build in a child process confined to one CPU from its start (every thread pool included); items/s counts wall time after a warm-up of a few items
 (imports, HRIR set), and "CPU items/s" divides by this process's CPU time, which a busy machine disturbs less.
 Ray starts a local runtime with 2 CPUs on the CPUs this process may use; its start cost is ray.init plus the
 first items' extra time (worker processes importing the project and loading the HRIRs). Peak memory is the
@@ -53,15 +53,24 @@ def _pinned() -> Iterator[None]:
 
 
 def local_rate(config: DatasetConfig, items: int, folder: Path) -> dict:
-    """Build in this process, pinned to one CPU: wall and CPU items per second after a warm-up."""
-    with _pinned():
-        build(folder, WARM_ITEMS, config, workers=1)
-        load_before = _load()
-        cpu = time.process_time()
-        report = build(folder, WARM_ITEMS + items, workers=1)
-        cpu = time.process_time() - cpu
-    return {"items": report.built, "items_per_s": report.rate, "cpu_items_per_s": report.built / cpu,
-            "load_before": load_before, "load_after": _load()}
+    """Build in a child process confined to one CPU from its start, so no library's thread pool runs on another:
+    wall and CPU items per second after a warm-up."""
+    cpu = min(os.sched_getaffinity(0))
+    command = [sys.executable, "-m", "benchmarks.dataset_speed", "--rate-child", str(folder), str(items), config.model_dump_json()]
+    done = subprocess.run(command, cwd=Path(__file__).parents[1], capture_output=True, text=True, check=True,
+                          preexec_fn=lambda: os.sched_setaffinity(0, {cpu}))
+    return json.loads(done.stdout.splitlines()[-1])
+
+
+def _rate_child(folder: str, items: str, config: str) -> int:
+    build(folder, WARM_ITEMS, parse_config(json.loads(config)), workers=1)
+    load_before = _load()
+    cpu = time.process_time()
+    report = build(folder, WARM_ITEMS + int(items), workers=1)
+    cpu = time.process_time() - cpu
+    print(json.dumps({"items": report.built, "items_per_s": report.rate, "cpu_items_per_s": report.built / cpu,
+                      "load_before": load_before, "load_after": _load()}))
+    return 0
 
 
 def breakdown(config: DatasetConfig, items: int, folder: Path) -> dict:
@@ -147,6 +156,8 @@ def main(argv: list[str] | None = None) -> int:
     argv = sys.argv[1:] if argv is None else argv
     if argv[:1] == ["--child"]:
         return _child(*argv[1:5])
+    if argv[:1] == ["--rate-child"]:
+        return _rate_child(*argv[1:4])
     parser = argparse.ArgumentParser(prog="cascade bench dataset", description=__doc__.splitlines()[0])
     parser.add_argument("--items", type=int, default=80, help="items timed after the warm-up")
     parser.add_argument("--sample-rate", type=int, default=DatasetConfig().sample_rate, help="Hz (default: the default config's)")
