@@ -130,6 +130,12 @@ def _status(browser) -> str:
     return browser.find_element(By.ID, "status").text
 
 
+def _cell_editor(browser):
+    """The table cell's text editor once it has the focus, else False."""
+    element = browser.switch_to.active_element
+    return element if element.tag_name in ("input", "textarea") else False
+
+
 def _cli_error(args: list[str], capsys) -> str:
     """The message the command line prints for the same input, without its 'cascade: error: ' prefix."""
     capsys.readouterr()
@@ -181,7 +187,7 @@ def test_bad_table_edit_shows_the_cli_s_error_line(app, browser, tmp_path, capsy
     WebDriverWait(browser, 30).until(lambda d: _status(d).startswith("planned"))
     cell = browser.find_element(By.CSS_SELECTOR, '#events [data-testid="cell-0-3"]')  # first event's duration
     ActionChains(browser).double_click(cell).perform()
-    editor = browser.switch_to.active_element
+    editor = WebDriverWait(browser, 10).until(_cell_editor)  # the editor opens asynchronously: a busy CPU makes it late
     editor.send_keys(Keys.CONTROL, "a")
     editor.send_keys("99" + Keys.ENTER)
 
