@@ -26,6 +26,8 @@ from cascade.errors import CascadeError, DatasetError
 ENGINES = ("local", "ray")
 WINDOW_PER_WORKER = 2  # items in flight per worker: one running, one queued
 CONNECT_TIMEOUT = 5.0  # s to reach a Ray head given as host:port before giving up
+# each worker holds one CPU: numerical libraries that start a thread per core (OpenBLAS) would oversubscribe it
+ONE_THREAD = {"OMP_NUM_THREADS": "1", "OPENBLAS_NUM_THREADS": "1", "MKL_NUM_THREADS": "1"}
 _HOST_PORT = re.compile(r"^(?:ray://)?(?P<host>[\w.\-]+|\[[0-9a-fA-F:]+\]):(?P<port>\d{1,5})$")
 _RENDERERS: dict[str, ItemRenderer] = {}
 
@@ -153,7 +155,7 @@ class RayEngine:
 
     def items(self, indices: Iterable[int]) -> Iterator[ItemFiles]:
         ray = self.ray
-        task = ray.remote(num_cpus=1, max_retries=self.retries)(render_item)
+        task = ray.remote(num_cpus=1, max_retries=self.retries, runtime_env={"env_vars": ONE_THREAD})(render_item)
         config_ref = ray.put(self.config.model_dump_json())
 
         def finished(pending: list[Any]) -> tuple[list[Any], list[Any]]:
