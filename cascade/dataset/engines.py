@@ -19,6 +19,8 @@ from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wai
 from concurrent.futures.process import BrokenProcessPool
 from typing import Any, TypeVar
 
+from threadpoolctl import threadpool_limits
+
 from cascade.dataset.config import DatasetConfig, parse_config
 from cascade.dataset.item import ItemFiles, ItemRenderer
 from cascade.errors import CascadeError, DatasetError
@@ -26,8 +28,6 @@ from cascade.errors import CascadeError, DatasetError
 ENGINES = ("local", "ray")
 WINDOW_PER_WORKER = 2  # items in flight per worker: one running, one queued
 CONNECT_TIMEOUT = 5.0  # s to reach a Ray head given as host:port before giving up
-# each worker holds one CPU: numerical libraries that start a thread per core (OpenBLAS) would oversubscribe it
-ONE_THREAD = {"OMP_NUM_THREADS": "1", "OPENBLAS_NUM_THREADS": "1", "MKL_NUM_THREADS": "1"}
 _HOST_PORT = re.compile(r"^(?:ray://)?(?P<host>[\w.\-]+|\[[0-9a-fA-F:]+\]):(?P<port>\d{1,5})$")
 _RENDERERS: dict[str, ItemRenderer] = {}
 
@@ -43,9 +43,11 @@ def available_cpus() -> int:
 
 
 def render_item(config_json: str, index: int) -> ItemFiles:
-    """Item `index` of the config, with this process's renderer for it (built on first use)."""
+    """Item `index` of the config, with this worker process's renderer for it (built on first use). A worker holds one
+    CPU, so its numerical libraries run one thread each (OpenBLAS starts one per core and would oversubscribe it)."""
     renderer = _RENDERERS.get(config_json)
     if renderer is None:
+        threadpool_limits(limits=1)
         _RENDERERS.clear()
         renderer = _RENDERERS[config_json] = ItemRenderer(parse_config(json.loads(config_json)))
     return renderer(index)
@@ -155,7 +157,7 @@ class RayEngine:
 
     def items(self, indices: Iterable[int]) -> Iterator[ItemFiles]:
         ray = self.ray
-        task = ray.remote(num_cpus=1, max_retries=self.retries, runtime_env={"env_vars": ONE_THREAD})(render_item)
+        task = ray.remote(num_cpus=1, max_retries=self.retries)(render_item)
         config_ref = ray.put(self.config.model_dump_json())
 
         def finished(pending: list[Any]) -> tuple[list[Any], list[Any]]:
