@@ -1,12 +1,13 @@
-"""Dataset builder speed and memory: items per second in one pinned process, Ray's speed-up with 2 workers, and the
+"""Dataset builder speed and memory: items per second in one process on one CPU, Ray's speed-up with 2 workers, and the
 driver's peak memory at two dataset sizes.
 
     python -m benchmarks.dataset_speed [--items 80] [--sample-rate 24000] [--variants] [--ray] [--memory 200 2000]
         [--memory-engines local ray] [--summary-png PATH] [--json PATH]
 
-Default config (procedural clips and espeak-ng speech, HRTF, 4 s items, 1-3 events, half in rooms). "1 process"
-runs the whole build in a child process confined to one CPU from its start (every thread pool included); items/s counts wall time after a warm-up of a few items
-(imports, HRIR set), and "CPU items/s" divides by this process's CPU time, which a busy machine disturbs less.
+Default config (procedural clips and espeak-ng speech, HRTF, 4 s items, 1-3 events, half in rooms). The 1-process
+rate, the per-part breakdown and the variants run in a child process confined to one CPU from its start (every
+thread pool included); items/s counts wall time after a warm-up of a few items (imports, HRIR set), and "CPU
+items/s" divides by that process's CPU time, which a busy machine disturbs less.
 Ray starts a local runtime with 2 CPUs on the CPUs this process may use; its start cost is ray.init plus the
 first items' extra time (worker processes importing the project and loading the HRIRs). Peak memory is the
 driver process's maximum resident set (ru_maxrss of a child process that runs only the build). The load average
@@ -24,8 +25,7 @@ import subprocess
 import sys
 import tempfile
 import time
-from collections.abc import Iterator
-from contextlib import contextmanager
+from collections.abc import Callable
 from pathlib import Path
 
 from benchmarks.timing import machine
@@ -41,51 +41,38 @@ def _load() -> str:
     return "load {:.2f} {:.2f} {:.2f}".format(*os.getloadavg())
 
 
-@contextmanager
-def _pinned() -> Iterator[None]:
-    """This process on one CPU for the duration."""
-    allowed = os.sched_getaffinity(0)
-    os.sched_setaffinity(0, {min(allowed)})
-    try:
-        yield
-    finally:
-        os.sched_setaffinity(0, allowed)
-
-
-def local_rate(config: DatasetConfig, items: int, folder: Path) -> dict:
-    """Build in a child process confined to one CPU from its start, so no library's thread pool runs on another:
-    wall and CPU items per second after a warm-up."""
+def confined(measure: str, *args: object) -> dict:
+    """`MEASURES[measure](*args)` (JSON arguments and result) in a child process confined to one CPU from its start,
+    so no library's thread pool can run on another CPU (pinning this process would leave pools it already started)."""
     cpu = min(os.sched_getaffinity(0))
-    command = [sys.executable, "-m", "benchmarks.dataset_speed", "--rate-child", str(folder), str(items), config.model_dump_json()]
+    command = [sys.executable, "-m", "benchmarks.dataset_speed", "--confined", measure, json.dumps(args)]
     done = subprocess.run(command, cwd=Path(__file__).parents[1], capture_output=True, text=True, check=True,
                           preexec_fn=lambda: os.sched_setaffinity(0, {cpu}))
     return json.loads(done.stdout.splitlines()[-1])
 
 
-def _rate_child(folder: str, items: str, config: str) -> int:
-    build(folder, WARM_ITEMS, parse_config(json.loads(config)), workers=1)
+def local_rate(config: dict, items: int, folder: str) -> dict:
+    """Wall and CPU items per second of a 1-process build after a warm-up."""
+    build(folder, WARM_ITEMS, parse_config(config), workers=1)
     load_before = _load()
     cpu = time.process_time()
-    report = build(folder, WARM_ITEMS + int(items), workers=1)
+    report = build(folder, WARM_ITEMS + items, workers=1)
     cpu = time.process_time() - cpu
-    print(json.dumps({"items": report.built, "items_per_s": report.rate, "cpu_items_per_s": report.built / cpu,
-                      "load_before": load_before, "load_after": _load()}))
-    return 0
+    return {"items": report.built, "items_per_s": report.rate, "cpu_items_per_s": report.built / cpu,
+            "load_before": load_before, "load_after": _load()}
 
 
-def breakdown(config: DatasetConfig, items: int, folder: Path) -> dict:
-    """Milliseconds per item in each part, pinned to one CPU: drawing the scene, the pipeline's stages, labels and file
-    encoding, writing."""
+def breakdown(config: dict, items: int, folder: str) -> dict:
+    """Milliseconds per item in each part: drawing the scene, the pipeline's stages, labels and file encoding, writing."""
     parts: dict[str, float] = {}
-    with _pinned():
-        renderer = ItemRenderer(config)
-        renderer(99_999)  # warm-up
-        for index in range(items):
-            item = renderer(index)
-            began = time.perf_counter()
-            write_item(folder, item)
-            for part, seconds in {**item.seconds, "write": time.perf_counter() - began}.items():
-                parts[part] = parts.get(part, 0.0) + 1e3 * seconds / items
+    renderer = ItemRenderer(parse_config(config))
+    renderer(99_999)  # warm-up
+    for index in range(items):
+        item = renderer(index)
+        began = time.perf_counter()
+        write_item(Path(folder), item)
+        for part, seconds in {**item.seconds, "write": time.perf_counter() - began}.items():
+            parts[part] = parts.get(part, 0.0) + 1e3 * seconds / items
     return parts
 
 
@@ -95,18 +82,20 @@ VARIANTS = {"default": {}, "no rooms": {"rooms": {"anechoic": 1.0}}, "no moving 
 
 
 def variants(items: int) -> dict:
-    """CPU milliseconds per item (one pinned process) of the default config and of variants without rooms, without
-    moving sources, with every item in a room, and at 44.1 kHz: which part of the distribution costs what."""
+    """CPU milliseconds per item of the default config and of variants without rooms, without moving sources, with
+    every item in a room, and at 44.1 kHz: which part of the distribution costs what."""
     costs = {}
-    with _pinned():
-        for name, overrides in VARIANTS.items():
-            renderer = ItemRenderer(parse_config(overrides))
-            renderer(99_999)  # warm-up
-            began = time.process_time()
-            for index in range(items):
-                renderer(index)
-            costs[name] = 1e3 * (time.process_time() - began) / items
+    for name, overrides in VARIANTS.items():
+        renderer = ItemRenderer(parse_config(overrides))
+        renderer(99_999)  # warm-up
+        began = time.process_time()
+        for index in range(items):
+            renderer(index)
+        costs[name] = 1e3 * (time.process_time() - began) / items
     return costs
+
+
+MEASURES: dict[str, Callable[..., dict]] = {"local_rate": local_rate, "breakdown": breakdown, "variants": variants}
 
 
 def ray_rate(config: DatasetConfig, items: int, folder: Path, workers: int = 2) -> dict:
@@ -156,8 +145,9 @@ def main(argv: list[str] | None = None) -> int:
     argv = sys.argv[1:] if argv is None else argv
     if argv[:1] == ["--child"]:
         return _child(*argv[1:5])
-    if argv[:1] == ["--rate-child"]:
-        return _rate_child(*argv[1:4])
+    if argv[:1] == ["--confined"]:
+        print(json.dumps(MEASURES[argv[1]](*json.loads(argv[2]))))
+        return 0
     parser = argparse.ArgumentParser(prog="cascade bench dataset", description=__doc__.splitlines()[0])
     parser.add_argument("--items", type=int, default=80, help="items timed after the warm-up")
     parser.add_argument("--sample-rate", type=int, default=DatasetConfig().sample_rate, help="Hz (default: the default config's)")
@@ -172,13 +162,13 @@ def main(argv: list[str] | None = None) -> int:
     figures: dict = {"machine": machine(), "cpus_allowed": available_cpus(), "sample_rate": args.sample_rate}
     print(f"machine: {figures['machine']}; this process may use {figures['cpus_allowed']} CPUs; {_load()}")
     with tempfile.TemporaryDirectory(prefix="dataset-speed-") as scratch:
-        local = figures["local_1_process"] = local_rate(config, args.items, Path(scratch) / "local")
-        print(f"local, 1 process pinned to 1 CPU: {local['items_per_s']:.2f} items/s wall, {local['cpu_items_per_s']:.2f} items per "
+        local = figures["local_1_process"] = confined("local_rate", config.model_dump(), args.items, f"{scratch}/local")
+        print(f"local, 1 process confined to 1 CPU: {local['items_per_s']:.2f} items/s wall, {local['cpu_items_per_s']:.2f} items per "
               f"CPU-second ({local['items']} items; {local['load_before']} before, {local['load_after']} after)")
-        parts = figures["ms_per_item"] = breakdown(config, min(args.items, 30), Path(scratch) / "parts")
+        parts = figures["ms_per_item"] = confined("breakdown", config.model_dump(), min(args.items, 30), f"{scratch}/parts")
         print("  ms per item: " + ", ".join(f"{k} {v:.1f}" for k, v in parts.items()))
         if args.variants:
-            costs = figures["cpu_ms_per_item"] = variants(min(args.items, 25))
+            costs = figures["cpu_ms_per_item"] = confined("variants", min(args.items, 25))
             print("  CPU ms per item: " + ", ".join(f"{k} {v:.0f}" for k, v in costs.items()) + f" ({_load()})")
         if args.ray:
             remote = figures["ray"] = ray_rate(config, args.items, Path(scratch) / "ray")
