@@ -37,7 +37,7 @@ from torch import nn
 from cascade.audio import resample
 from cascade.cache import cache_root
 from cascade.dataset.config import DatasetConfig
-from cascade.end_to_end.losses import mel_basis
+from cascade.end_to_end.codec import mel_filters
 from cascade.seeds import MAX_SEED, stream
 from cascade.taxonomy import BY_NAME
 
@@ -78,7 +78,7 @@ def labels_of(config: DatasetConfig) -> list[str]:
 
 def features(clips: Sequence[np.ndarray], sample_rate: int) -> np.ndarray:
     """(clips, 200) feature vectors (see the module docstring); a silent clip gives the features of silence."""
-    basis = mel_basis(RATE, N_FFT, BANDS)
+    basis = mel_filters(RATE, N_FFT, BANDS, 0.0)
     window = torch.hann_window(N_FFT)
     rows = []
     for clip in clips:

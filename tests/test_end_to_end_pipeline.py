@@ -9,8 +9,8 @@ import pytest
 import cascade
 from cascade.audio import fit_length
 from cascade.end_to_end import checkpoints
-from cascade.end_to_end.codec import CodecConfig, FoaCodec
-from cascade.end_to_end.conditioning import MODES
+from cascade.end_to_end.codec import CodecConfig
+from cascade.end_to_end.conditioning import MODES, SPATIAL_MODES
 from cascade.end_to_end.dit import DitConfig
 from cascade.end_to_end.model import SpatialDiffusion
 from cascade.end_to_end.pipeline import EndToEnd
@@ -26,20 +26,19 @@ SCENE = Scene(events=[SoundEvent(id="dog", description="a dog barks", start=0.2,
 
 @pytest.fixture(scope="module")
 def tiny(tmp_path_factory):
-    """codec.pt and dit_<mode>.pt of random tiny networks: 1 s windows of 125 latent frames."""
+    """dit_<mode>.pt of random tiny networks over a small codec: 1 s windows of 32 latent frames."""
     import torch
 
     torch.manual_seed(0)
     folder = tmp_path_factory.mktemp("e2e")
-    codec_config = CodecConfig(width=4, strides=(8, 16), latent=4, units=1)
-    checkpoints.save(folder / "codec.pt", {"kind": "codec", "config": codec_config.to_dict(), "state": FoaCodec(codec_config).state_dict()})
     for mode in MODES:
-        config = DitConfig(latent=codec_config.latent_channels, width=32, depth=1, heads=2, frame_rate=125.0)
+        codec = CodecConfig(channels=1 if mode == "mono" else 4, n_fft=1000, hop=500, mels=8, iterations=2)
+        config = DitConfig(latent=codec.latent_channels, width=32, depth=1, heads=2, patch=1, frame_rate=codec.frame_rate)
         model = SpatialDiffusion(config, mode)
         with torch.no_grad():
             model.dit.project_out.weight.normal_(0.0, 0.1)
-        checkpoints.save(folder / f"dit_{mode}.pt", {"kind": "dit", "state": model.state_dict(),
-                                                     "config": {"dit": config.to_dict(), "mode": mode, "frames": 125, "steps": 3, "guidance": 2.0}})
+        checkpoints.save(folder / f"dit_{mode}.pt", {"kind": "dit", "state": model.state_dict(), "config": {
+            "dit": config.to_dict(), "codec": codec.to_dict(), "mode": mode, "frames": 32, "steps": 3, "guidance": 2.0}})
     return folder
 
 
@@ -85,7 +84,7 @@ def test_the_binaural_is_the_foa_decoded_through_the_hrtf(pipe):
 
 @pytest.mark.slow
 def test_render_scene_takes_the_end_to_end_pipeline_and_both_modes(tiny):
-    for mode in MODES:
+    for mode in SPATIAL_MODES:
         result = cascade.render_scene(SCENE, pipeline="end_to_end", e2e_mode=mode, checkpoint_dir=tiny)
         assert result.scene.events[0].generation.backend == f"e2e-{mode}"
 
@@ -119,6 +118,6 @@ def test_cli_renders_end_to_end_with_a_checkpoint_folder(tiny, tmp_path):
 def test_cli_missing_checkpoint_and_cascade_flags_are_one_line_errors(tmp_path):
     done = _cli("a bell rings", "-o", str(tmp_path / "x.wav"), "--pipeline", "end-to-end", "--e2e-checkpoints", str(tmp_path))
     assert done.returncode == 2 and len(done.stderr.strip().splitlines()) == 1
-    assert "codec.pt not found" in done.stderr and "cascade train-e2e codec" in done.stderr
+    assert "dit_parametric.pt not found" in done.stderr and "cascade train-e2e dit" in done.stderr
     done = _cli("a bell rings", "-o", str(tmp_path / "x.wav"), "--pipeline", "end-to-end", "--generator", "procedural")
     assert done.returncode == 2 and "--generator" in done.stderr and len(done.stderr.strip().splitlines()) == 1

@@ -16,7 +16,7 @@ from cascade.errors import CascadeError
 from cascade.files import atomic_path, write_text
 
 SHIPPED = Path(__file__).parent / "checkpoints"
-KINDS = ("codec", "dit")
+KINDS = ("dit",)
 
 
 class CheckpointError(CascadeError, ValueError):
@@ -74,5 +74,5 @@ def _kind(path: str | Path) -> str:
         payload = None
     kind = payload.get("kind") if isinstance(payload, dict) else None
     if kind not in KINDS:
-        raise CheckpointError(f"{path} is not an end-to-end checkpoint (codec or dit)")
+        raise CheckpointError(f"{path} is not an end-to-end DiT checkpoint")
     return str(kind)

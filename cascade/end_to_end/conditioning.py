@@ -1,15 +1,16 @@
 """Conditioners: what the DiT's cross-attention sees, in ImmerseDiffusion's two modes.
 
 parametric: the token embeddings of a non-spatial prompt ('a dog barks') and one token per number:
-azimuth (as sin, cos), elevation, distance, room volume, RT60, start time, total time.
+azimuth (as sin, cos), elevation, distance, room volume, RT60, start time, total time, gain (dB).
 descriptive: the token embeddings of a spatial caption ('a dog barks behind me to the left, far away')
-and the start and total times.
+and the start and total times and the gain.
+mono: the learned cascade's generator: the plain prompt with the start and total times and the gain, no position.
 
 Text: the offline MiniLM model's token-level embeddings (384-d, `TextEncoder`), frozen, so words such as
 'left' stay visible to cross-attention. Numbers arrive as a (batch, 7) tensor in NUMBERS order, NaN where
 absent (no room); an absent number gets a learned 'absent' token. Condition dropout (for classifier-free
-guidance) replaces the text and spatial tokens by one learned null token and keeps the timing tokens, so
-guidance sharpens what and where, not when.
+guidance) replaces the text and spatial tokens by one learned null token and keeps the timing and gain tokens,
+so guidance sharpens what and where, not when or how loud.
 """
 
 from __future__ import annotations
@@ -23,15 +24,16 @@ from torch import nn
 
 from cascade.errors import CascadeError
 
-NUMBERS = ("azimuth", "elevation", "distance", "room_volume", "rt60", "start", "total")
-TIMING = ("start", "total")
-MODES = ("parametric", "descriptive")
+NUMBERS = ("azimuth", "elevation", "distance", "room_volume", "rt60", "start", "total", "gain")
+TIMING = ("start", "total", "gain")  # kept under condition dropout
+MODES = ("parametric", "descriptive", "mono")
+SPATIAL_MODES = ("parametric", "descriptive")  # the end-to-end models; "mono" is the learned cascade's generator
 TEXT_WIDTH = 384
 MAX_TOKENS = 40
 
 
 def normalised(name: str, value: torch.Tensor) -> torch.Tensor:
-    """Each number on a scale of about [-1, 1]: degrees / 90, log distances, volumes and times, seconds / 4."""
+    """Each number on a scale of about [-1, 1]: degrees / 90, log distances, volumes and times, seconds / 4, dB / 20."""
     if name == "elevation":
         return value / 90.0
     if name == "distance":
@@ -40,6 +42,8 @@ def normalised(name: str, value: torch.Tensor) -> torch.Tensor:
         return (torch.log10(value.clamp_min(1.0)) - 2.5) / 1.5
     if name == "rt60":
         return torch.log2(value.clamp_min(0.05))
+    if name == "gain":
+        return value / 20.0
     return value / 4.0
 
 

@@ -23,11 +23,11 @@ from torch.nn import functional as F
 class DitConfig:
     """Sizes; `frame_rate` (latent frames per second) places each frame in time."""
 
-    latent: int = 32
-    width: int = 256
-    depth: int = 7
+    latent: int = 36
+    width: int = 128
+    depth: int = 4
     heads: int = 4
-    patch: int = 2  # latent frames per token
+    patch: int = 2  # latent frames per token (width must exceed patch x latent: every noise value must pass through)
     frame_rate: float = 31.25
 
     @classmethod

@@ -2,24 +2,23 @@
 
 The model generates windows of a fixed length. A scene is covered by windows that overlap by `overlap`
 seconds (crossfaded when summed); every event is generated in each window it sounds in, conditioned on
-its start time relative to that window (negative when it began earlier) and its total duration, so the
-model itself places the sound in time (ImmerseDiffusion's temporal conditioning) and the windows' audio is
-only summed. A moving source is conditioned on where it is in the middle of its part of the window.
+its start time relative to that window (negative when it began earlier), its total duration and its gain (dB),
+so the model itself places the sound in time and sets its level (ImmerseDiffusion's temporal conditioning)
+and the windows' audio is only summed. A moving source is conditioned on where it is in the middle of its
+part of the window.
 """
 
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass
 
 import numpy as np
 
 from cascade.end_to_end.conditioning import NUMBERS
 from cascade.end_to_end.data import spatial_caption
+from cascade.end_to_end.inference import OVERLAP, window_offsets
 from cascade.scene import Scene, SoundEvent
 from cascade.seeds import stream
-
-OVERLAP = 0.5  # s shared by neighbouring windows
 
 
 @dataclass(frozen=True)
@@ -33,31 +32,6 @@ class EventWindow:
     caption: str
     numbers: tuple[float, ...]  # NUMBERS order
     seed: int
-
-
-def window_offsets(length: float, window: float, overlap: float = OVERLAP) -> list[float]:
-    """Start times (s) of windows of `window` seconds, overlapping by `overlap`, that cover [0, length)."""
-    if length <= window:
-        return [0.0]
-    hop = window - overlap
-    return [k * hop for k in range(math.ceil((length - overlap) / hop))]
-
-
-def crossfade(offsets: list[float], window: float, overlap: float, sample_rate: int, length: int) -> np.ndarray:
-    """(windows, length) weights that sum to 1 over the scene: linear ramps where neighbouring windows overlap."""
-    weights = np.zeros((len(offsets), length))
-    ramp = max(1, int(round(overlap * sample_rate)))
-    for k, offset in enumerate(offsets):
-        start = int(round(offset * sample_rate))
-        stop = min(length, start + int(round(window * sample_rate)))
-        w = np.ones(stop - start)
-        if k > 0:
-            w[:ramp] = np.linspace(0.0, 1.0, ramp + 2)[1:-1][: w.size]
-        if k < len(offsets) - 1:
-            tail = min(ramp, w.size)
-            w[w.size - tail :] = np.linspace(1.0, 0.0, ramp + 2)[1:-1][-tail:]
-        weights[k, start:stop] = w
-    return weights
 
 
 def _position(event: SoundEvent, since: float, until: float) -> tuple[float, float, float]:
@@ -83,7 +57,7 @@ def event_windows(scene: Scene, seeds: dict[str, int], window: float, overlap: f
                 continue
             azimuth, elevation, distance = _position(event, since, until)
             values = {"azimuth": azimuth, "elevation": elevation, "distance": distance, "room_volume": volume, "rt60": rt60,
-                      "start": event.start - offset, "total": event.duration}
+                      "start": event.start - offset, "total": event.duration, "gain": event.gain_db}
             numbers = tuple(float("nan") if (value := values[n]) is None else float(value) for n in NUMBERS)
             seed = int(stream(seeds[event.id], f"e2e-window-{k}").integers(0, 2**63))
             caption = spatial_caption(event.description, azimuth, elevation, distance, shoebox)

@@ -1,12 +1,13 @@
-"""Latent sets: the frozen codec's posterior means of a set of examples, with their labels and text embeddings.
+"""Latent sets: the codec's latents of a set of examples, with their labels and text embeddings.
 
-Computed once per (examples file, codec) and cached beside the examples, so DiT training never runs the
-codec or the text model.
+Computed once per (examples file, codec config) and cached beside the examples, so DiT training never runs the
+codec or the text model. A mono codec encodes each example's dry clip; a 4-channel codec its AmbiX field.
 """
 
 from __future__ import annotations
 
 import hashlib
+import json
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -14,7 +15,7 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from cascade.end_to_end.codec import FoaCodec
+from cascade.end_to_end.codec import SpectralCodec
 from cascade.end_to_end.conditioning import NUMBERS, TextEncoder
 from cascade.end_to_end.data import Example
 from cascade.files import atomic_path
@@ -45,30 +46,29 @@ def example_numbers(example: Example) -> list[float]:
     return [float("nan") if getattr(example, name) is None else float(getattr(example, name)) for name in NUMBERS]
 
 
-def codec_digest(codec: FoaCodec) -> str:
-    """A short hash of the codec's weights: latents cached for one codec are never read for another."""
-    digest = hashlib.sha256()
-    for key, value in sorted(codec.state_dict().items()):
-        digest.update(key.encode())
-        digest.update(value.detach().cpu().float().numpy().tobytes())
-    return digest.hexdigest()[:12]
+def codec_digest(codec: SpectralCodec) -> str:
+    """A short hash of the codec's config: latents cached for one codec are never read for another."""
+    return hashlib.sha256(json.dumps(codec.config.to_dict(), sort_keys=True).encode()).hexdigest()[:12]
+
+
+def example_audio(example: Example, codec: SpectralCodec) -> np.ndarray:
+    """What `codec` encodes of an example: its AmbiX field (4, n), or its dry clip (1, n) for a mono codec."""
+    return example.foa.astype(np.float32) if codec.config.channels == 4 else example.mono[None].astype(np.float32)
 
 
 @torch.no_grad()
-def encode_examples(examples: Iterable[Example], codec: FoaCodec, texts: TextEncoder, batch: int = 16) -> LatentSet:
-    """Encode every example's FOA with `codec` (posterior mean) and embed its prompt and caption."""
-    codec.eval()
+def encode_examples(examples: Iterable[Example], codec: SpectralCodec, texts: TextEncoder, batch: int = 16) -> LatentSet:
+    """Encode every example with `codec` and embed its prompt and caption."""
     latents, numbers, prompts, captions = [], [], [], []
     pending: list[np.ndarray] = []
 
     def flush() -> None:
         if pending:
-            mean, _ = codec.encode(torch.from_numpy(np.stack(pending)))
-            latents.append(mean.half())
+            latents.append(codec.encode(torch.from_numpy(np.stack(pending))).half())
             pending.clear()
 
     for example in examples:
-        pending.append(example.foa.astype(np.float32))
+        pending.append(example_audio(example, codec))
         numbers.append(example_numbers(example))
         prompts.append(example.prompt)
         captions.append(example.caption)
@@ -92,34 +92,21 @@ def load_latents(path: Path) -> LatentSet:
     return LatentSet(payload["latents"], payload["numbers"], list(payload["prompts"]), list(payload["captions"]), payload["embeddings"])
 
 
-PROBE_ITEMS = 16
-PROBE_SEED = 777  # synthetic seeds of the held-out anechoic probe (training sets use other seeds)
-
-
-def load_codec(path: Path) -> tuple[FoaCodec, dict]:
-    """The frozen codec in `path` and a record of it (config, weight digest, file, steps)."""
-    from cascade.end_to_end import checkpoints
-    from cascade.end_to_end.codec import CodecConfig
-
-    payload = checkpoints.load(path, "codec")
-    codec = FoaCodec(CodecConfig.from_dict(payload["config"]))
-    codec.load_state_dict(payload["state"])
-    codec.eval()
-    for parameter in codec.parameters():
-        parameter.requires_grad_(False)
-    return codec, {"config": payload["config"], "digest": codec_digest(codec), "file": Path(path).name, "step": payload.get("step", 0)}
+PROBE_ITEMS = 24
+PROBE_SEED = 777  # synthetic seeds of the held-out probe (training sets use other seeds)
 
 
 def probe_examples(seconds: float, sample_rate: int, count: int = PROBE_ITEMS) -> list[Example]:
-    """Held-out anechoic single sources for direction checks during training."""
+    """Held-out anechoic single sources (static, seen wordings, gains and onsets varied) for validation during training."""
     from cascade.end_to_end.data import SyntheticSpec, synthetic_examples
 
-    return list(synthetic_examples(count, PROBE_SEED, SyntheticSpec(seconds=seconds, sample_rate=sample_rate, room_share=0.0)))
+    spec = SyntheticSpec(seconds=seconds, sample_rate=sample_rate, room_share=0.0, moving_share=0.0)
+    return list(synthetic_examples(count, PROBE_SEED, spec))
 
 
-def latent_sets(folder: Path, codec: FoaCodec) -> tuple[LatentSet, LatentSet, LatentSet, str]:
-    """Training, validation (the last 5 %, at least 32 items but at most a quarter) and probe latent sets for `folder`'s examples, cached in
-    `folder` per codec; and a one-line note of the data."""
+def latent_sets(folder: Path, codec: SpectralCodec) -> tuple[LatentSet, LatentSet, LatentSet, str]:
+    """Training, validation (the last 5 %, at least 32 items but at most a quarter) and probe latent sets for `folder`'s
+    examples, cached in `folder` per codec; and a one-line note of the data."""
     from cascade.end_to_end.datasets import training_examples
 
     digest = codec_digest(codec)
@@ -127,7 +114,7 @@ def latent_sets(folder: Path, codec: FoaCodec) -> tuple[LatentSet, LatentSet, La
     texts: TextEncoder | None = None
     if not cache.is_file():
         texts = TextEncoder()
-        save_latents(cache, encode_examples(_progress(training_examples(folder, codec.config.sample_rate), "encode"), codec, texts))
+        save_latents(cache, encode_examples(_progress(training_examples(folder), "encode"), codec, texts))
     data = load_latents(cache)
     if not probe_cache.is_file():
         texts = texts or TextEncoder()

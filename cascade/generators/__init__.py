@@ -7,12 +7,15 @@ prompt, exactly `clip_length(duration, sample_rate)` samples long, at the genera
 
 from __future__ import annotations
 
+import math
+import numbers
 from collections.abc import Sequence
 from typing import Any, ClassVar
 
 import numpy as np
 
 from cascade.errors import GeneratorError
+from cascade.limits import MAX_EVENT_DURATION
 from cascade.registry import Option, Registry
 
 
@@ -42,16 +45,34 @@ class Generator:
         return {}
 
 
+def check_request(prompts: Sequence[str], durations: Sequence[float], seeds: Sequence[int]) -> None:
+    """Raise GeneratorError unless the three sequences align, durations are in (0, 60] s and seeds are non-negative integers."""
+    if not len(prompts) == len(durations) == len(seeds):
+        raise GeneratorError(f"a generator needs one duration and one seed per prompt; "
+                             f"got {len(prompts)} prompts, {len(durations)} durations, {len(seeds)} seeds")
+    for prompt, duration, seed in zip(prompts, durations, seeds):
+        if not isinstance(prompt, str):
+            raise GeneratorError(f"prompt must be text, got {type(prompt).__name__}")
+        if not (isinstance(duration, numbers.Real) and math.isfinite(duration) and 0 < duration <= MAX_EVENT_DURATION):
+            raise GeneratorError(f"duration must be in (0, {MAX_EVENT_DURATION:g}] seconds, got {duration!r} for '{prompt}'")
+        if not (isinstance(seed, (int, np.integer)) and not isinstance(seed, bool) and seed >= 0):
+            raise GeneratorError(f"seed must be a non-negative integer, got {seed!r} for '{prompt}'")
+
+
 def clip_length(duration: float, sample_rate: int) -> int:
     """Samples in a clip of `duration` seconds."""
     return max(1, int(round(duration * sample_rate)))
 
 
+_LEARNED = (
+    Option("steps", "--steps", "sampling steps of a learned generator (default: TangoFlux 50, flow what it was trained for)", type=int),
+    Option("guidance_scale", "--guidance-scale", "classifier-free guidance of a learned generator (default: TangoFlux 4.5, flow 3)",
+           type=float),
+    Option("device", "--device", "torch device for learned models: cuda, mps or cpu (default: the best available)"),
+)
 _TANGOFLUX = (
     Option("path", "--tangoflux-path", "TangoFlux checkpoint folder (env CASCADE_TANGOFLUX_PATH)", metavar="FOLDER"),
-    Option("steps", "--steps", "TangoFlux sampling steps (default 50)", type=int),
-    Option("guidance_scale", "--guidance-scale", "TangoFlux classifier-free guidance (default 4.5)", type=float),
-    Option("device", "--device", "torch device for learned models: cuda, mps or cpu (default: the best available)"),
+    *_LEARNED,
     Option("dtype", "--dtype", "TangoFlux transformer precision (default: bfloat16 on CUDA, float32 elsewhere)",
            choices=("float32", "bfloat16", "float16")),
     Option("decode_chunk", "--decode-chunk", "VAE-decode this many latent frames at a time to save memory (default: whole clip)",
@@ -70,6 +91,9 @@ REGISTRY.register("tangoflux", "cascade.generators.tangoflux:TangoFluxGenerator"
 REGISTRY.register("speech", "cascade.generators.speech:SpeechGenerator",
                   "speech from espeak-ng: the prompt's quoted words or seeded sentences, in a voice its words suggest",
                   native_rate=22050)
+REGISTRY.register("flow", "cascade.generators.flow:FlowGenerator",
+                  "the learned cascade's generator: a small flow-matching DiT trained here on the end-to-end model's data and budget",
+                  options=_LEARNED, native_rate=16000, extra="e2e")
 REGISTRY.register("library", "cascade.generators.library:LibraryGenerator",
                   "best text match from your own sound folder",
                   options=(Option("folder", "--library", "folder of your own sound files; implies --generator library", metavar="FOLDER"),
@@ -81,4 +105,4 @@ REGISTRY.register("library", "cascade.generators.library:LibraryGenerator",
 get = REGISTRY.get
 names = REGISTRY.names
 
-__all__ = ["REGISTRY", "Generator", "GeneratorError", "clip_length", "get", "names"]
+__all__ = ["REGISTRY", "Generator", "GeneratorError", "check_request", "clip_length", "get", "names"]

@@ -7,16 +7,13 @@
 
 from __future__ import annotations
 
-import math
-import numbers
 from collections.abc import Sequence
 from typing import Any
 
 import numpy as np
 
 from cascade.audio import fit_length
-from cascade.generators import Generator, GeneratorError, clip_length
-from cascade.limits import MAX_EVENT_DURATION
+from cascade.generators import Generator, check_request, clip_length
 from cascade.taxonomy import classify, sound_class
 
 PEAK_DBFS = -3.0
@@ -57,7 +54,7 @@ class ProceduralGenerator(Generator):
 
     def generate(self, prompts: Sequence[str], durations: Sequence[float], seeds: Sequence[int]) -> list[np.ndarray]:
         """One float32 clip per prompt, clip_length(duration, 44100) samples, peak at -3 dBFS, faded ends."""
-        _validate(prompts, durations, seeds)
+        check_request(prompts, durations, seeds)
         return [self.synthesise(match_class(prompt), float(duration), int(seed))
                 for prompt, duration, seed in zip(prompts, durations, seeds)]
 
@@ -72,17 +69,3 @@ class ProceduralGenerator(Generator):
         n = clip_length(duration, self.sample_rate)
         audio = SOUNDS[model](n, self.sample_rate, np.random.default_rng(seed))
         return _finish(fit_length(audio, n), self.sample_rate)
-
-
-def _validate(prompts: Sequence[str], durations: Sequence[float], seeds: Sequence[int]) -> None:
-    """Raise GeneratorError unless the three sequences align, durations are in (0, 60] s and seeds are non-negative integers."""
-    if not len(prompts) == len(durations) == len(seeds):
-        raise GeneratorError(f"procedural generator needs one duration and one seed per prompt; "
-                             f"got {len(prompts)} prompts, {len(durations)} durations, {len(seeds)} seeds")
-    for prompt, duration, seed in zip(prompts, durations, seeds):
-        if not isinstance(prompt, str):
-            raise GeneratorError(f"prompt must be text, got {type(prompt).__name__}")
-        if not (isinstance(duration, numbers.Real) and math.isfinite(duration) and 0 < duration <= MAX_EVENT_DURATION):
-            raise GeneratorError(f"duration must be in (0, {MAX_EVENT_DURATION:g}] seconds, got {duration!r} for '{prompt}'")
-        if not (isinstance(seed, (int, np.integer)) and not isinstance(seed, bool) and seed >= 0):
-            raise GeneratorError(f"seed must be a non-negative integer, got {seed!r} for '{prompt}'")
