@@ -159,7 +159,7 @@ def _build_parser() -> argparse.ArgumentParser:
                              "model that generates FOA from text and spatial parameters; binaural decoded from its FOA)")
     render.add_argument("--e2e-mode", choices=["parametric", "descriptive"], default="parametric",
                         help="end-to-end conditioning: a plain prompt plus numbers (parametric, default) or a spatial caption")
-    render.add_argument("--e2e-checkpoints", metavar="FOLDER", help="folder with codec.pt and dit_<mode>.pt (default: the shipped ones)")
+    render.add_argument("--e2e-checkpoints", metavar="FOLDER", help="folder with dit_<mode>.pt (default: the shipped ones)")
 
     plot = verbs.add_parser("plot", help="scene.json -> PNG: map of the sources and timeline of the events",
                             description="Draw a scene file: a top view of the listener and every source beside a timeline of the events.")
@@ -210,7 +210,7 @@ def _build_parser() -> argparse.ArgumentParser:
     # every argument, options included, goes to cascade.training.nfs ("+" keeps argparse from reading "--x" here)
     train = verbs.add_parser("train-nfs", help="train the Neural Fourier Shift renderer", add_help=False, prefix_chars="+")
     train.add_argument("rest", nargs=argparse.REMAINDER)
-    train_e2e = verbs.add_parser("train-e2e", help="train the end-to-end model: codec|dit|synth|export (see train-e2e --help)",
+    train_e2e = verbs.add_parser("train-e2e", help="train the learned models (end-to-end DiTs, the flow generator): synth|dit|export",
                                  add_help=False, prefix_chars="+")
     train_e2e.add_argument("rest", nargs=argparse.REMAINDER)
     return parser
