@@ -16,7 +16,8 @@ run() {  # run a command, or only show it on a dry run
 
 # The torch build: PyPI's default build of torch for Linux is the CUDA one (with ~3 GB of nvidia-* packages and
 # triton), useful only with an NVIDIA GPU; elsewhere the CPU build from PyTorch's CPU wheel index (an extra index,
-# so a machine whose own package index already serves +cpu wheels still installs from there).
+# so a machine whose own package index already serves +cpu wheels still installs from there; only torch itself is
+# looked up there, its pure-Python dependencies come from the ordinary index with the project).
 build="${TORCH_BUILD:-}"
 if [ -z "$build" ]; then
     if command -v nvidia-smi >/dev/null 2>&1 && nvidia-smi -L 2>/dev/null | grep '^GPU' >/dev/null; then  # no grep -q: SIGPIPE under pipefail
@@ -28,7 +29,7 @@ else
     why="TORCH_BUILD=$build"
 fi
 case "$build" in
-    cpu) torch_args=("torch==${TORCH_VERSION}+cpu" --extra-index-url "$CPU_INDEX")
+    cpu) torch_args=(--no-deps "torch==${TORCH_VERSION}+cpu" --extra-index-url "$CPU_INDEX")  # its dependencies: with the project
          echo "setup: torch ${TORCH_VERSION}, CPU build from ${CPU_INDEX} (${why}; TORCH_BUILD=default for the default build)";;
     default) torch_args=("torch==${TORCH_VERSION}")
          echo "setup: torch ${TORCH_VERSION}, default build from the package index (CUDA on Linux; ${why}; TORCH_BUILD=cpu for the CPU build)";;

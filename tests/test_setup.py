@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
-CPU_INSTALL = "pip install -q torch==2.13.0+cpu --extra-index-url https://download.pytorch.org/whl/cpu"
+CPU_INSTALL = "pip install -q --no-deps torch==2.13.0+cpu --extra-index-url https://download.pytorch.org/whl/cpu"
 DEFAULT_INSTALL = "pip install -q torch==2.13.0"
 
 
