@@ -272,7 +272,7 @@ def _plan(args: argparse.Namespace) -> int:
 
 def _render(args: argparse.Namespace) -> int:
     from cascade.pipeline import Cascade
-    from cascade.result import check_outputs, output_paths
+    from cascade.result import check_outputs, container_notes, output_paths
 
     if args.pipeline == "end-to-end":
         foreign = [flag for flag, value in (("--generator", args.generator), ("--renderer", args.renderer)) if value is not None]
@@ -284,7 +284,7 @@ def _render(args: argparse.Namespace) -> int:
     planner = args.planner or "rules"
     source = _input(args.input)
     inputs = [Path(p) for p in (args.hrtf, source if isinstance(source, Path) else None) if p is not None]
-    check_outputs(output_paths(args.output, fuma=args.fuma), inputs, args.sample_rate, args.bit_depth)
+    check_outputs(output_paths(args.output, fuma=args.fuma, bit_depth=args.bit_depth), inputs, args.bit_depth)
     stem_folder = args.output.with_suffix("").with_name(args.output.stem + "_stems")
     if args.stems and stem_folder.exists() and not stem_folder.is_dir():
         raise OutputError(f"{stem_folder} exists and is not a folder; move it or choose another name with -o")
@@ -304,7 +304,7 @@ def _render(args: argparse.Namespace) -> int:
     result = pipe(source, seed=args.seed)
     written = result.save_all(args.output, stems=args.stems, fuma=args.fuma, bit_depth=args.bit_depth)
     if not args.quiet:
-        for note in result.notes:
+        for note in [*result.notes, *container_notes(args.output, result.sample_rate, args.bit_depth)]:
             print(_printable(note))
         for event in result.scene.events:
             p, g = event.position, event.generation
