@@ -62,3 +62,26 @@ def test_the_scene_editing_snippet_runs(tmp_path, monkeypatch):
     scene = scope["result"].scene
     assert scene.event(scope["bird"]).start == 3.0 and scene.event(scope["bird"]).position.azimuth == -45
     assert scene.room is not None and scene.end == 8.0 and [e.id for e in scene.events][-1] == "rain"
+
+
+def test_generated_tables_show_the_stored_results():
+    from benchmarks.docs_tables import stale_pages
+
+    assert stale_pages() == []
+
+
+def test_a_table_is_regenerated_from_its_results(tmp_path):
+    import json
+    import shutil
+
+    from benchmarks.docs_tables import RESULTS, stale_pages
+
+    docs, results = tmp_path / "docs", tmp_path / "results"
+    shutil.copytree(ROOT / "docs", docs, ignore=shutil.ignore_patterns("*.png"))
+    results.mkdir()
+    data = json.loads((RESULTS / "renderer_fidelity.json").read_text())
+    data["summary"]["hrtf"]["pesq"] = 1.234  # a new run's figure
+    (results / "renderer_fidelity.json").write_text(json.dumps(data))
+    assert stale_pages(docs, results, write=True) == ["performance.md"]
+    row = next(line for line in (docs / "performance.md").read_text().splitlines() if line.startswith("| hrtf |"))
+    assert row.split(" | ")[5] == "1.23" and stale_pages(docs, results) == []
