@@ -242,8 +242,9 @@ def build_app(workdir: Path):
 
     def run(text, planned, base, rows, planner, generator, renderer, rate, seed, room_on, front, left, up, rt60, library,
             progress=gr.Progress(track_tqdm=True)):  # noqa: B008
-        """Plan first when the table is empty or the text changed since it was filled, then render, write and show everything."""
-        fields = [gr.update()] * 6
+        """Plan first when the table is empty or the text changed since it was filled, then render, write and show everything
+        (the table as rendered included, so the page shows what was heard)."""
+        fields = [rows, *[gr.update()] * 5]
         try:
             if not _filled(rows) or (text.strip() and text != planned):
                 progress(0.0, desc="planning")

@@ -314,6 +314,7 @@ def test_a_moving_source_s_distance_moves_its_whole_path_and_every_column_is_on_
     browser.find_element(By.ID, "render").click()
     WebDriverWait(browser, 60).until(lambda d: _status(d).startswith(("rendered", "error")))
     assert _status(browser).startswith("rendered 1 event(s)") and "/" not in _status(browser).replace("…/", "")  # no server paths
+    assert path_distances(browser) == pytest.approx([2 * d for d in before], rel=1e-3)  # the table shows the path that was heard
     browser.save_screenshot(str(OUTPUT / "ui_moving.png"))
 
 
