@@ -14,6 +14,7 @@ from pathlib import Path
 import numpy as np
 import soundfile as sf
 
+from cascade.audio import resample
 from cascade.errors import OutputError
 
 _UMASK = os.umask(0o022)
@@ -32,8 +33,12 @@ FORMATS: dict[str, tuple[str, dict[str, str] | str, int | None]] = {
     ".opus": ("OGG", "OPUS", 255),
     ".mp3": ("MP3", "MPEG_LAYER_III", 2),
 }
+# containers whose 4 channels players read as surround (Vorbis and Opus mapping family 1: quad) or that hold 2 at most:
+# a render's AmbiX files go beside them as FLAC (WAV for 32-bit floats)
+NO_AMBISONICS = (".ogg", ".opus", ".mp3")
 DEFAULT_BIT_DEPTH = "24"
 OPUS_RATES = (8000, 12000, 16000, 24000, 48000)
+OPUS_RATE = 48000  # Hz an .opus file is written at when the audio's rate is none of OPUS_RATES
 WRITE_BLOCK = 1 << 16  # samples per channel written at a time
 
 
@@ -86,19 +91,20 @@ def write_text(path: str | Path, text: str) -> Path:
     return write_bytes(path, text.encode("utf-8"))
 
 
-def audio_format(path: Path, channels: int, sample_rate: int, bit_depth: str | None = None) -> tuple[str, str]:
-    """(soundfile format, subtype) for writing `channels` at `sample_rate` Hz to `path`, by its extension;
+def audio_format(path: Path, channels: int, bit_depth: str | None = None, ambisonics: bool = False) -> tuple[str, str]:
+    """(soundfile format, subtype) for writing `channels` (AmbiX when `ambisonics`) to `path`, by its extension;
     OutputError naming what would work when the container cannot hold it."""
     suffix = path.suffix.lower()
     if suffix not in FORMATS:
         named = f"'{path.suffix}'" if path.suffix else "no extension"
         raise OutputError(f"{path.name} has {named}; name the file with one of: {', '.join(FORMATS)}")
     container, subtypes, max_channels = FORMATS[suffix]
+    if ambisonics and suffix in NO_AMBISONICS:
+        raise OutputError(f"{suffix} has no channel layout for ambisonics (players would read AmbiX as surround); "
+                          f"write {path.name} as .flac or .wav")
     if max_channels is not None and channels > max_channels:
         raise OutputError(f"{suffix} holds at most {max_channels} channels and {path.name} needs {channels}; "
                           "use .wav, .flac or .ogg")
-    if suffix == ".opus" and sample_rate not in OPUS_RATES:
-        raise OutputError(f"Opus takes {', '.join(map(str, OPUS_RATES))} Hz, not {sample_rate}; use --sample-rate 48000 or .ogg")
     if isinstance(subtypes, str):
         return container, subtypes
     depth = bit_depth or DEFAULT_BIT_DEPTH
@@ -107,10 +113,29 @@ def audio_format(path: Path, channels: int, sample_rate: int, bit_depth: str | N
     return container, subtypes[depth]
 
 
+def ambix_suffix(suffix: str, bit_depth: str | None = None) -> str:
+    """The extension of a render's AmbiX files when its binaural file has `suffix`: the same where that container
+    holds ambisonics, else .flac (.wav for 32-bit floats)."""
+    if suffix.lower() not in NO_AMBISONICS:
+        return suffix
+    return ".wav" if bit_depth == "32f" else ".flac"
+
+
+def file_rate(path: Path, sample_rate: int) -> int:
+    """The rate in Hz audio at `sample_rate` is written to `path` at: an .opus file at a rate Opus does not take is
+    resampled to OPUS_RATE."""
+    return OPUS_RATE if path.suffix.lower() == ".opus" and sample_rate not in OPUS_RATES else sample_rate
+
+
 def write_audio_to(tmp: Path, target: Path, audio: np.ndarray, sample_rate: int, bit_depth: str | None = None) -> None:
-    """Write (channels, samples) float audio to the file `tmp` in the container `target`'s extension names."""
+    """Write (channels, samples) float audio to the file `tmp` in the container `target`'s extension names, resampled
+    where the container needs another rate (see `file_rate`)."""
     audio = np.atleast_2d(audio)
-    container, subtype = audio_format(target, audio.shape[0], sample_rate, bit_depth)
+    container, subtype = audio_format(target, audio.shape[0], bit_depth)
+    rate = file_rate(target, sample_rate)
+    if rate != sample_rate:
+        audio = resample(audio, sample_rate, rate)
+    sample_rate = rate
     try:
         with sf.SoundFile(str(tmp), "w", sample_rate, audio.shape[0], subtype, format=container) as file:
             for start in range(0, audio.shape[-1], WRITE_BLOCK):  # a block at a time: no full interleaved copy

@@ -173,9 +173,9 @@ def draw_map(ax: Axes, scene: Scene, colors: dict[str, tuple]) -> None:
     notes = []
     if folded_any:
         notes.append(f"sources beyond {EDGE * radius:.0f} m drawn at the edge")
-    ax.legend(handles=[Line2D([], [], marker=m, color="0.35", ls="none", ms=7, label=t) for m, t in
-                       (("^", f"above ear level (el > {EAR_LEVEL:.0f}°)"), ("o", "near ear level"), ("v", f"below (el < -{EAR_LEVEL:.0f}°)"))],
-              loc="lower left", title="; ".join(notes) or None, title_fontsize=8, borderaxespad=0.2)
+    ax.figure.legend(handles=[Line2D([], [], marker=m, color="0.35", ls="none", ms=7, label=t) for m, t in
+                              (("^", f"above ear level (el > {EAR_LEVEL:.0f}°)"), ("o", "near ear level"), ("v", f"below (el < -{EAR_LEVEL:.0f}°)"))],
+                     loc="outside lower left", ncols=3, title="; ".join(notes) or None, title_fontsize=8)  # below the map: it covers no label
     ax.set_title("Top view: front up, left on the left")
     ax.set_xlabel("← left (az +90°)          metres          right (az −90°) →")
     ax.set_ylabel("← behind (az 180°)          metres          front (az 0°) →")

@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING, Literal
 import numpy as np
 
 from cascade.errors import OutputError
-from cascade.files import OutputSet, audio_format, write_audio, write_audio_to
+from cascade.files import OutputSet, ambix_suffix, audio_format, file_rate, write_audio, write_audio_to
 from cascade.mixer import MixReport, Stem, place
 from cascade.scene import Scene
 
@@ -21,23 +21,25 @@ Format = Literal["binaural", "foa", "fuma"]
 FORMATS = ("binaural", "foa", "fuma")
 
 
-def output_paths(path: str | Path, stems: list[str] | None = None, fuma: bool = False) -> dict[str, Path]:
+def output_paths(path: str | Path, stems: list[str] | None = None, fuma: bool = False, bit_depth: str | None = None) -> dict[str, Path]:
     """What `save_all` writes for `path` (e.g. out.flac): 'binaural' out.flac, 'foa' out_foa.flac, 'fuma' out_fuma.flac,
-    'stem:<id>' and 'stem_foa:<id>' in out_stems/, and 'scene' out.json (always last)."""
+    'stem:<id>' and 'stem_foa:<id>' in out_stems/, and 'scene' out.json (always last). AmbiX files of a container
+    without an ambisonics layout (.ogg, .opus, .mp3) are FLAC beside it (WAV for 32-bit floats)."""
     path = Path(path)
     base, suffix = path.with_suffix(""), path.suffix
-    paths = {"binaural": path, "foa": Path(f"{base}_foa{suffix}")}
+    ambix = ambix_suffix(suffix, bit_depth)
+    paths = {"binaural": path, "foa": Path(f"{base}_foa{ambix}")}
     if fuma:
-        paths["fuma"] = Path(f"{base}_fuma{suffix}")
+        paths["fuma"] = Path(f"{base}_fuma{ambix}")
     for event_id in stems or []:
         folder = Path(f"{base}_stems")
         paths[f"stem:{event_id}"] = folder / f"{event_id}{suffix}"
-        paths[f"stem_foa:{event_id}"] = folder / f"{event_id}_foa{suffix}"
+        paths[f"stem_foa:{event_id}"] = folder / f"{event_id}_foa{ambix}"
     paths["scene"] = Path(f"{base}.json")
     return paths
 
 
-def check_outputs(paths: dict[str, Path], inputs: list[Path], sample_rate: int | None = None, bit_depth: str | None = None) -> None:
+def check_outputs(paths: dict[str, Path], inputs: list[Path], bit_depth: str | None = None) -> None:
     """OutputError before any work when an output cannot be written: a container that cannot hold it, an input
     it would overwrite, a folder in the way, a folder that cannot be created or written."""
     taken = {p.resolve() for p in inputs}
@@ -45,7 +47,8 @@ def check_outputs(paths: dict[str, Path], inputs: list[Path], sample_rate: int |
         if path.is_dir():
             raise OutputError(f"{path} is a folder; choose an output file name with -o")
         if kind != "scene":
-            audio_format(path, 2 if kind in ("binaural",) or kind.startswith("stem:") else 4, sample_rate or 48000, bit_depth)
+            binaural = kind == "binaural" or kind.startswith("stem:")
+            audio_format(path, 2 if binaural else 4, bit_depth, ambisonics=not binaural)
         if path.resolve() in taken:
             raise OutputError(f"{path} is also an input of this render; choose another output name with -o")
         folder = path.parent
@@ -55,6 +58,17 @@ def check_outputs(paths: dict[str, Path], inputs: list[Path], sample_rate: int |
             raise OutputError(f"cannot write {path}: {folder} is not a folder")
         if not _writable(folder):
             raise OutputError(f"cannot write {path}: {folder} is not writable")
+
+
+def container_notes(path: Path, sample_rate: int, bit_depth: str | None = None) -> list[str]:
+    """One line for each way the files of a render to `path` differ from its extension and the scene's rate."""
+    notes = []
+    if ambix_suffix(path.suffix, bit_depth) != path.suffix:
+        notes.append(f"AmbiX files are {ambix_suffix(path.suffix, bit_depth)} beside {path.name}: {path.suffix} has no channel layout "
+                     "for ambisonics (players would read its 4 channels as surround)")
+    if file_rate(path, sample_rate) != sample_rate:
+        notes.append(f"{path.name} is resampled to {file_rate(path, sample_rate)} Hz: Opus does not take {sample_rate} Hz")
+    return notes
 
 
 def _writable(folder: Path) -> bool:
@@ -95,6 +109,7 @@ class RenderResult:
     def save(self, path: str | Path, format: Format = "binaural", bit_depth: str | None = None) -> Path:
         """Write one file atomically; the container follows the extension (.wav, .flac, .ogg, ...); bit_depth
         "16", "24" (default) or "32f" where the container takes one."""
+        audio_format(Path(path), 2 if format == "binaural" else 4, bit_depth, ambisonics=format != "binaural")
         return write_audio(path, self.audio(format), self.sample_rate, bit_depth)
 
     def stem_audio(self, stem: Stem) -> tuple[np.ndarray, np.ndarray]:
@@ -106,8 +121,8 @@ class RenderResult:
     def save_all(self, path: str | Path, stems: bool = False, fuma: bool = False, bit_depth: str | None = None) -> list[Path]:
         """Write every file of `output_paths` as one set: all are written to temporaries first and renamed only when
         all succeeded, the scene JSON last; paths inside the JSON's folder are recorded relative to it."""
-        paths = output_paths(path, [s.event_id for s in self.stems] if stems else None, fuma)
-        check_outputs(paths, [], self.sample_rate, bit_depth)
+        paths = output_paths(path, [s.event_id for s in self.stems] if stems else None, fuma, bit_depth)
+        check_outputs(paths, [], bit_depth)
         stem_folder = paths["scene"].with_name(paths["scene"].stem + "_stems")
         if stems and stem_folder.exists() and not stem_folder.is_dir():
             raise OutputError(f"{stem_folder} exists and is not a folder; move it or choose another name with -o")

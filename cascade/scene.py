@@ -222,6 +222,25 @@ class Scene(_Model):
                 return event
         raise KeyError(event_id)
 
+    def with_event(self, event_id: str, **changes: Any) -> Scene:
+        """A validated copy with one event's fields changed (a scene itself never changes), e.g.
+        `scene.with_event("bird", start=3.0, position={"azimuth": -45})`: a position given as a dict changes only
+        the fields it names. SceneError names an unknown event or a field out of its range."""
+        index = next((i for i, e in enumerate(self.events) if e.id == event_id), None)
+        if index is None:
+            raise SceneError(f"no event '{event_id}' in this scene; its events: {', '.join(e.id for e in self.events)}")
+        data = self.model_dump()
+        event = data["events"][index]
+        for name, value in changes.items():
+            value = _plain(value)
+            event[name] = {**event[name], **value} if name == "position" and isinstance(value, dict) else value
+        return Scene.from_dict(data)
+
+    def replace(self, **changes: Any) -> Scene:
+        """A validated copy with scene fields changed, e.g. `scene.replace(duration=12.0, room=None)` or
+        `scene.replace(events=[*scene.events, new_event])`; SceneError names a field out of its range."""
+        return Scene.from_dict({**self.model_dump(), **{name: _plain(value) for name, value in changes.items()}})
+
     def to_json(self) -> str:
         return self.model_dump_json(indent=2, exclude_none=True)
 
@@ -289,6 +308,17 @@ class Scene(_Model):
             absolute = Path(p).expanduser().resolve()
             return absolute.relative_to(base).as_posix() if absolute.is_relative_to(base) else str(absolute)
         return self._map_paths(convert)
+
+
+def _plain(value: Any) -> Any:
+    """Models inside `value` (lists, dicts) as plain dicts, so that a copy is validated as a whole."""
+    if isinstance(value, BaseModel):
+        return value.model_dump()
+    if isinstance(value, (list, tuple)):
+        return [_plain(v) for v in value]
+    if isinstance(value, dict):
+        return {k: _plain(v) for k, v in value.items()}
+    return value
 
 
 def describe_validation_error(err: ValidationError) -> str:

@@ -25,6 +25,7 @@ from cascade.geometry import to_spherical, unit_vectors, wrap_azimuth
 from renderers import RendererError
 
 ONSET_THRESHOLD_DB = -20.0  # onset = first crossing of this level relative to the ear's peak
+PLANE_TIE = 1e-9  # relative gap under which two facets' planes count as one (rounding, not geometry)
 POLE_GAP_DEG = 1.0  # a pole farther than this from every measurement gets a synthetic direction
 
 
@@ -69,8 +70,7 @@ class HrirSet:
         """HRIRs (k, 2, taps) float32 for k directions (degrees), interpolated between measurements."""
         model = self._model
         directions = unit_vectors(np.atleast_1d(azimuth), np.atleast_1d(elevation)).reshape(-1, 3)
-        facet = np.argmax(directions @ model.facet_scale, axis=1)
-        weights = np.einsum("kij,kj->ki", model.inverse[facet], directions)
+        facet, weights = model.locate(directions)
         weights = np.clip(weights, 0.0, None)
         weights /= weights.sum(axis=1, keepdims=True)
         vertices = model.vertices[facet]
@@ -144,6 +144,20 @@ class _Interpolator:
         inverse = np.linalg.inv(np.transpose(corners, (0, 2, 1)))
         facet_scale = (normals / offsets[:, None]).T
         return cls(aligned.astype(np.complex64), shifts, vertices, inverse, facet_scale, fft_size)
+
+    def locate(self, directions: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """The facet each of k unit vectors (k, 3) passes through, and its barycentric weights (k, 3).
+
+        Facets on one plane (a quad of measurements split in two) tie on the plane test, so among every facet
+        within PLANE_TIE of the nearest plane the one whose weights are least negative (the one that holds the
+        direction) is taken: the choice does not hinge on the last bits of the arithmetic.
+        """
+        scores = directions @ self.facet_scale
+        rows, facets = np.nonzero(scores >= scores.max(axis=1, keepdims=True) * (1.0 - PLANE_TIE))
+        weights = np.einsum("kij,kj->ki", self.inverse[facets], directions[rows])
+        order = np.lexsort((-weights.min(axis=1), rows))  # per row, the least negative smallest weight first
+        first = order[np.r_[0, np.flatnonzero(np.diff(rows[order])) + 1]]
+        return facets[first], weights[first]
 
 
 @lru_cache(maxsize=16)

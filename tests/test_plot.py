@@ -131,3 +131,21 @@ def test_plot_user_errors_are_one_line_with_exit_2(tmp_path, capsys, make_args, 
     err = capsys.readouterr().err.strip()
     assert err.startswith("cascade: error:") and "\n" not in err and words in err
     assert not (tmp_path / "o.png").exists()
+
+
+def test_the_legend_covers_no_source_label():
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+
+    # five sources behind and beside the listener: their labels fill the lower half of the map, where the legend once sat
+    scene = Scene.from_dict({"events": [{"id": f"s{i}", "description": "a dog barks", "duration": 1,
+                                         "position": {"azimuth": az, "elevation": el, "distance": d}}
+                                        for i, (az, el, d) in enumerate([(135, 0, 3), (120, -30, 2.5), (150, 20, 2.8), (-135, 0, 3), (0, 0, 1)])]})
+    fig = scene_figure(scene)
+    canvas = FigureCanvasAgg(fig)
+    canvas.draw()
+    renderer = canvas.get_renderer()
+    legends = [*fig.legends, *(a.get_legend() for a in fig.axes if a.get_legend() is not None)]
+    labels = [t for t in _axes(fig, "map").texts if t.get_text().startswith("s")]
+    assert len(legends) == 1 and len(labels) == 5
+    box = legends[0].get_window_extent(renderer)
+    assert [t.get_text().split()[0] for t in labels if t.get_window_extent(renderer).overlaps(box)] == []

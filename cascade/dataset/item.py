@@ -59,7 +59,7 @@ class ItemFiles:
 
 def _wav(audio: np.ndarray, sample_rate: int, bit_depth: str) -> bytes:
     audio = np.atleast_2d(audio)
-    container, subtype = audio_format(Path("item.wav"), audio.shape[0], sample_rate, bit_depth)
+    container, subtype = audio_format(Path("item.wav"), audio.shape[0], bit_depth)
     buffer = io.BytesIO()
     sf.write(buffer, audio.T, sample_rate, format=container, subtype=subtype)
     return buffer.getvalue()

