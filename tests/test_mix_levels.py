@@ -37,7 +37,7 @@ def test_a_distance_model_refuses_a_cap_inside_its_reference_distance_in_one_lin
              "distance_model": {"model": "inverse", "reference_distance": 5.0, "max_distance": 2.0}}
     with pytest.raises(SceneError, match=r"events\.0\.distance_model: .*max_distance 2 m must exceed reference_distance 5 m"):
         Scene.from_dict({"events": [event]})
-    with pytest.raises(SceneError, match="mix.bed_offset_db"):
+    with pytest.raises(SceneError, match=r"mix\.bed_offset_db"):
         Scene.from_dict({"events": [{"id": "a", "description": "a dog", "duration": 1.0}], "mix": {"bed_offset_db": 3}})
 
 
