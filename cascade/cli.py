@@ -34,6 +34,7 @@ BENCHMARKS = {
     "renderer-speed": "benchmarks.renderer_speed",
     "generators": "benchmarks.generator_speed",
     "rooms": "benchmarks.room_acoustics",
+    "mix-levels": "benchmarks.mix_levels",
     "dataset": "benchmarks.dataset_speed",
     "e2e-codec": "benchmarks.e2e_codec",
     "e2e-spatial": "benchmarks.e2e_spatial",

@@ -132,6 +132,7 @@ def test_a_pass_by_of_a_steady_tone_rises_at_its_closest_point_and_falls_in_pitc
 
     # a 1 kHz tone on a straight line 5 m ahead, from 20 m left to 20 m right in 4 s (10 m/s), from a sample library
     soundfile.write(tmp_path / "steady tone.wav", 0.1 * np.sin(2 * np.pi * 1000.0 * np.arange(4 * RATE) / RATE), RATE)
+    (tmp_path / "descriptions.json").write_text(json.dumps({"steady tone.wav": "a steady tone"}))
     half, side = np.hypot(5.0, 20.0), float(np.degrees(np.arctan2(20.0, 5.0)))
     scene = Scene.from_dict({"events": [{"id": "tone", "description": "a steady tone", "duration": 4.0,
                                          "position": {"azimuth": side, "distance": half},
