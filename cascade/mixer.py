@@ -23,6 +23,7 @@ from renderers.path import SourcePath
 from renderers.propagation import distance_gain
 
 GAIN_STEP = 0.001  # s between the points where a moving clip's distance gain is computed (linear in between)
+ROLE_GAIN_LIMIT = 40.0  # dB: a clip far from its role's loudness (near silence, say) is raised or lowered at most this much
 
 
 @dataclass(frozen=True)
@@ -110,7 +111,7 @@ def level_clip(mono: np.ndarray, sample_rate: int, event: SoundEvent, mix: Mix, 
         return mono
     loudness = clip_loudness(mono, sample_rate)
     target = mix.foreground_lufs + (mix.bed_offset_db if event.mix_role == "bed" else 0.0)
-    role = 10.0 ** ((target - loudness) / 20.0) if np.isfinite(loudness) else 1.0
+    role = 10.0 ** (np.clip(target - loudness, -ROLE_GAIN_LIMIT, ROLE_GAIN_LIMIT) / 20.0) if np.isfinite(loudness) else 1.0
     model = event.distance_model or mix.distance
     if not path.moves:
         d = float(path.distance[0])

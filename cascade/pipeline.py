@@ -92,8 +92,8 @@ class Cascade:
 
     `generator` None keeps each scene's recorded backends and uses `auto` for the rest; `renderer`,
     `hrtf` (SOFA path), `sample_rate` (Hz), `loudness` (LUFS) and `mix` ("designed" or "physical", see
-    `cascade.scene.Mix`) None keep what a scene records (or the default). `*_options` map a backend name to its options; `cache` is True (the default clip folder),
-    False/None (no cache) or a ClipCache; `workers` spatialises that many events at once (default: CPUs);
+    `cascade.scene.Mix`) None keep what a scene records (or the default). `*_options` map a backend name to
+    its options; `cache` is True (the default clip folder), False/None (no cache) or a ClipCache; `workers` spatialises that many events at once (default: CPUs);
     a scene whose estimated memory exceeds `max_memory_gb` (default $CASCADE_MAX_MEMORY_GB or 4) is refused.
     Progress of long stages is shown as `cascade.progress.configure` says (off by default in the API).
     """

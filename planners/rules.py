@@ -468,7 +468,7 @@ def _sound_event(event: _Event, start: float, duration: float) -> SoundEvent:
         return SoundEvent(id=event.id, description=event.description, start=start, duration=duration,
                           position=_position(place, event.prior), gain_db=event.gain_db, diffuse=diffuse, guess=guess, role=role)
     steps = len(path) - 1
-    keys = [Keyframe(time=round(duration * (k / steps if w.fraction is None else w.fraction), 6), position=_position(place, event.prior, w))
+    keys = [Keyframe(time=round(duration * k / steps, 6), position=_position(place, event.prior, w))
             for k, w in enumerate(path) if k]
     return SoundEvent(id=event.id, description=event.description, start=start, duration=duration,
                       position=_position(place, event.prior, path[0]), gain_db=event.gain_db, trajectory=keys, guess=guess, role=role)

@@ -281,12 +281,11 @@ APPROACH_TO = 1.5
 
 @dataclass(frozen=True)
 class Waypoint:
-    """Where a moving source is at a fraction of its event; None = the event's static value."""
+    """Where a moving source is at one of its evenly spaced key times; None = the event's static value."""
 
     azimuth: float | None = None
     elevation: float | None = None
     distance: float | None = None
-    fraction: float | None = None  # of the event's duration; None = evenly spaced
 
 
 _FLY_VERB = r"(?:fl(?:y|ies|ying|ew|own)|soar(?:s|ing|ed)?|swoop(?:s|ing|ed)?|glid(?:e|es|ing|ed))"

@@ -171,3 +171,9 @@ def test_the_cli_renders_a_physical_mix_and_refuses_an_unknown_mode(tmp_path, ca
     assert json.loads((tmp_path / "o.json").read_text())["mix"]["mode"] == "physical"
     assert main(["render", str(scene), "-o", str(tmp_path / "p.wav"), "--mix", "loud"]) == 2
     assert "--mix" in capsys.readouterr().err and not (tmp_path / "p.wav").exists()
+
+
+def test_a_clip_near_silence_is_raised_by_at_most_the_role_gain_limit():
+    whisper = 1e-2 * _noise()  # about -67 LUFS: 47 dB under the foreground target
+    out = level_clip(whisper, RATE, SoundEvent(id="a", description="x", duration=2.0), Mix(), SourcePath.static(0.0, 0.0, 1.0), 1.0)
+    assert _lufs(out) - _lufs(whisper) == pytest.approx(40.0, abs=0.05)
