@@ -58,9 +58,9 @@ def path_names(renderers: list[str], modes: list[str]) -> list[str]:
 def pipeline(name: str, checkpoint_dir: Path | None) -> Callable[[Scene], RenderResult]:
     """The pipeline object of path `name` (nothing loaded yet)."""
     if name == TRUTH:
-        return Cascade(renderer="hrtf", hrtf=axd_sofa(2), cache=False, workers=1)
+        return Cascade(renderer="hrtf", hrtf=axd_sofa(2), cache=False, workers=1, mix="physical")
     if name.startswith(CASCADE_PREFIX):
-        return Cascade(renderer=name.removeprefix(CASCADE_PREFIX), cache=False, workers=1)
+        return Cascade(renderer=name.removeprefix(CASCADE_PREFIX), cache=False, workers=1, mix="physical")
     from cascade.end_to_end.pipeline import EndToEnd
 
     return EndToEnd(name.removeprefix(E2E_PREFIX), checkpoint_dir)

@@ -35,6 +35,7 @@ BENCHMARKS = {
     "renderer-speed": "benchmarks.renderer_speed",
     "generators": "benchmarks.generator_speed",
     "rooms": "benchmarks.room_acoustics",
+    "mix-levels": "benchmarks.mix_levels",
     "dataset": "benchmarks.dataset_speed",
     "e2e-codec": "benchmarks.e2e_codec",
     "e2e-spatial": "benchmarks.e2e_spatial",
@@ -175,6 +176,9 @@ def _build_parser() -> argparse.ArgumentParser:
     rendering.add_argument("--seed", type=_seed, help="scene seed (default: the scene's, 0); new clip seeds for every event "
                                                       "that has no seed of its own")
     rendering.add_argument("--loudness", type=_loudness, help="integrated loudness target of the binaural mix in LUFS, [-60, -5] (default -20)")
+    rendering.add_argument("--mix", choices=["designed", "physical"],
+                           help="designed: each event at the loudness of its role, then the distance model (default: what a scene file "
+                                "records, else designed); physical: clips as generated, plain 1/r")
     rendering.add_argument("--no-cache", action="store_true", help="regenerate every clip instead of reusing cached ones")
     limits = render.add_argument_group("limits")
     limits.add_argument("--max-memory", type=float, metavar="GB",
@@ -275,7 +279,8 @@ def _render(args: argparse.Namespace) -> int:
     from cascade.result import check_outputs, container_notes, output_paths
 
     if args.pipeline == "end-to-end":
-        foreign = [flag for flag, value in (("--generator", args.generator), ("--renderer", args.renderer)) if value is not None]
+        foreign = [flag for flag, value in (("--generator", args.generator), ("--renderer", args.renderer), ("--mix", args.mix))
+                   if value is not None]
         if foreign:
             raise OptionError(f"{' and '.join(foreign)} belong to the cascade; the end-to-end pipeline generates FOA itself "
                               "and decodes it to binaural (drop them or use --pipeline cascade)")
@@ -300,7 +305,7 @@ def _render(args: argparse.Namespace) -> int:
         pipe = Cascade(planner=planner, generator=generator, renderer=args.renderer, hrtf=args.hrtf, hrtf_eq=args.hrtf_eq,
                        sample_rate=args.sample_rate, loudness=args.loudness, planner_options=planner_options,
                        generator_options=generator_options, renderer_options=_backend_options(args, renderers.REGISTRY),
-                       cache=not args.no_cache, max_memory_gb=args.max_memory)
+                       cache=not args.no_cache, max_memory_gb=args.max_memory, mix=args.mix)
     result = pipe(source, seed=args.seed)
     written = result.save_all(args.output, stems=args.stems, fuma=args.fuma, bit_depth=args.bit_depth)
     if not args.quiet:
@@ -310,8 +315,9 @@ def _render(args: argparse.Namespace) -> int:
             p, g = event.position, event.generation
             assert g is not None
             moving = " (moving)" if event.moves else ""
+            loudness = f", {event.loudness:.1f} LUFS" if event.loudness is not None else ""
             print(f"  {_printable(event.id)}: '{_printable(event.description)}' {event.start:.2f}-{event.end:.2f} s at az "
-                  f"{p.azimuth:.0f}°, el {p.elevation:.0f}°, {p.distance:.1f} m{moving} [{g.backend}, seed {g.seed}]")
+                  f"{p.azimuth:.0f}°, el {p.elevation:.0f}°, {p.distance:.1f} m{moving} [{g.backend}, seed {g.seed}{loudness}]")
         timing = ", ".join(f"{k} {v * 1000:.0f} ms" for k, v in result.timings.items())
         print(f"timings: {timing}")
         print("wrote " + ", ".join(str(p) for p in written))

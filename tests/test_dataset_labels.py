@@ -27,12 +27,14 @@ def test_right_behind_and_below_keep_starss23_signs():
 
 
 def test_a_moving_source_is_labelled_where_it_is_at_each_frame_centre():
-    # 0° to 90° (to the left) over 1 s, starting at 1 s: at frame k the source is at 90 * ((k + 0.5) * 0.1 - 1) degrees
+    # 1.5 m ahead to 1.5 m left in a straight line over 1 s, starting at 1 s: at frame k the source has gone the fraction
+    # f = (k + 0.5) * 0.1 - 1 of the way, to (1.5 (1 - f), 1.5 f) m, azimuth atan2(f, 1 - f)
     moving = _event("e0", 1.0, 1.0, 0.0, trajectory=[Keyframe(time=1.0, position=Position(azimuth=90.0, distance=1.5))])
     rows = dcase_rows(Scene(events=[moving], duration=3.0), [5], [0])
     assert [r[0] for r in rows] == list(range(10, 20))
-    assert [r[3] for r in rows] == [math.floor(90 * ((k + 0.5) * 0.1 - 1.0) + 0.5) for k in range(10, 20)]
-    assert [r[3] for r in rows][:3] == [5, 14, 23]
+    fractions = [(k + 0.5) * 0.1 - 1.0 for k in range(10, 20)]
+    assert [r[3] for r in rows] == [math.floor(math.degrees(math.atan2(f, 1.0 - f)) + 0.5) for f in fractions]
+    assert [r[3] for r in rows][:3] == [3, 10, 18]
 
 
 def test_frames_with_nothing_are_omitted_and_overlaps_give_several_rows():

@@ -89,7 +89,7 @@ class ItemRenderer:
         options = dict(config.sounds.generator_options)
         if config.sounds.library is not None:
             options["library"] = {**options.get("library", {}), "folder": config.sounds.library}
-        self.pipeline = Cascade(generator_options=options, cache=False, workers=1)
+        self.pipeline = Cascade(generator_options=options, cache=False, workers=1, mix="physical")
         self.class_index = {name: k for k, name in enumerate(config.sounds.classes)}
 
     def __call__(self, index: int) -> ItemFiles:
