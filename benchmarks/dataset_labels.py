@@ -1,7 +1,7 @@
 """Dataset labels and rooms, measured on real builds: how often a label sits where its source is silent, and the
 direct-to-reverberant ratios the rooms give.
 
-    python -m benchmarks.dataset_labels [--items 200] [--room-items 400] [--json PATH] [--png PATH]
+    python -m benchmarks.dataset_labels [--items 200] [--room-items 400] [--json PATH] [--png PATH] [--summary-png PATH]
 
 Labels: single-event anechoic items of the default classes, built once per label policy ('activity', the
 default, and 'scheduled'). For every labelled frame (a CSV row), the level of the item's W channel in that
@@ -21,6 +21,7 @@ import argparse
 import csv
 import json
 import os
+import shutil
 import tempfile
 from pathlib import Path
 
@@ -103,6 +104,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--room-items", type=int, default=400, help="items in rooms per RT60 model")
     parser.add_argument("--json", help="also write the figures to this JSON file")
     parser.add_argument("--png", type=Path, help="RT60 against volume of the 'volume' build, with the median curve")
+    parser.add_argument("--summary-png", type=Path, help="keep the 'volume' build's summary.png (with its DRR panel) here")
     args = parser.parse_args(argv)
     figures: dict = {"machine": machine()}
     print(f"machine: {figures['machine']}; {_load()}")
@@ -129,6 +131,8 @@ def main(argv: list[str] | None = None) -> int:
                       f"quartiles {check['difference_quartiles_db'][0]:+.1f} / {check['difference_quartiles_db'][1]:+.1f} dB")
                 if args.png:
                     _plot(folder, args.png)
+                if args.summary_png:
+                    shutil.copyfile(folder / "summary.png", args.summary_png)
     if args.json:
         Path(args.json).write_text(json.dumps(figures, indent=2) + "\n", encoding="utf-8")
     return 0

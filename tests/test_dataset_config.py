@@ -4,7 +4,7 @@ import json
 
 import pytest
 
-from cascade.dataset.config import DatasetConfig, default_classes, load_config, parse_config
+from cascade.dataset.config import DatasetConfig, default_classes, load_config, parse_config, parse_folder_config
 from cascade.errors import DatasetError
 from cascade.taxonomy import BY_NAME
 
@@ -102,3 +102,11 @@ def test_label_policy_is_recorded_in_the_config():
     assert json.loads(config.to_json())["labels"]["policy"] == "scheduled"
     with pytest.raises(DatasetError, match=r"labels\.bridge"):
         parse_config({"labels": {"bridge": -1}})
+
+
+def test_a_folder_config_from_before_label_policies_continues_as_it_was_built():
+    old = json.loads(DatasetConfig().to_json())
+    del old["labels"], old["rooms"]["rt60_model"], old["rooms"]["rt60_spread"], old["ambience"], old["license"], old["preset"]
+    continued = parse_folder_config(old)
+    assert continued.labels.policy == "scheduled" and continued.rooms.rt60_model == "uniform"
+    assert parse_folder_config(json.loads(DatasetConfig().to_json())) == DatasetConfig()  # today's config.json reads as written

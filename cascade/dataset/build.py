@@ -23,7 +23,7 @@ import numpy as np
 from tqdm import tqdm
 
 from cascade.dataset.card import card_text
-from cascade.dataset.config import DatasetConfig, parse_config
+from cascade.dataset.config import DatasetConfig, parse_config, parse_folder_config
 from cascade.dataset.engines import ENGINES, open_engine
 from cascade.dataset.item import FOLDERS, RECORD_FOLDER, ItemFiles, record_path
 from cascade.dataset.summary import Summary
@@ -109,7 +109,7 @@ def settle_config(root: Path, config: DatasetConfig | None, seed: int | None) ->
     existing = None
     if path.exists():
         try:
-            existing = parse_config(json.loads(path.read_text(encoding="utf-8")))
+            existing = parse_folder_config(json.loads(path.read_text(encoding="utf-8")))
         except (OSError, ValueError) as err:
             raise DatasetError(f"{path} cannot be read ({err}); restore it or build into a new folder") from None
     chosen = config or existing or DatasetConfig()

@@ -338,6 +338,16 @@ def parse_config(data: Any) -> DatasetConfig:
         raise DatasetError(f"config: {_describe(err)}") from None
 
 
+def parse_folder_config(data: Any) -> DatasetConfig:
+    """A dataset folder's config.json, written by this builder or an earlier one: a config from before label policies
+    and volume-dependent RT60 continues with what that builder did (labels over the scheduled span, uniform RT60)."""
+    if isinstance(data, dict):
+        data = {"labels": {"policy": "scheduled"}, **data}
+        if isinstance(data.get("rooms"), dict):
+            data["rooms"] = {"rt60_model": "uniform", **data["rooms"]}
+    return parse_config(data)
+
+
 def load_config(path: str | Path) -> DatasetConfig:
     """Read a .json, .yaml or .yml config file; DatasetError (one line) when it cannot be read or is invalid."""
     path = Path(path)

@@ -37,7 +37,7 @@ from cascade.files import audio_format
 from cascade.geometry import SPEED_OF_SOUND
 from cascade.pipeline import Cascade
 from cascade.result import RenderResult
-from cascade.scene import Scene
+from cascade.scene import Scene, SoundEvent
 
 RECORD_FOLDER = "items"
 FOLDERS = ("foa", "binaural", "stems", "dcase", "scenes", RECORD_FOLDER)
@@ -134,7 +134,7 @@ class ItemRenderer:
         assert None not in mapped  # the config refuses classes without a STARSS23 class
         return [int(k) for k in mapped if k is not None]
 
-    def frames(self, result: RenderResult, events: list[Any]) -> list[np.ndarray]:
+    def frames(self, result: RenderResult, events: list[SoundEvent]) -> list[np.ndarray]:
         """Each event's labelled frames under the config's label policy."""
         labels, total = self.config.labels, frame_count(result.scene)
         if labels.policy == "scheduled":
