@@ -63,4 +63,5 @@ def test_summary_reports_the_drr_distribution():
     assert figures["events"] == 6 and sum(figures["counts"]) == 6
     assert figures["share_below_0db"] == pytest.approx(4 / 6)
     assert -3.2 - 1 <= figures["median_db"] <= -1.0 + 1  # between the 3rd and 4th value, within a 1 dB bin
+    assert "median" in summary.lines()[-1] and "67 % of events below 0 dB" in summary.lines()[-1]
     summary.figure()  # draws the DRR panel

@@ -93,8 +93,13 @@ class Summary:
     def lines(self) -> list[str]:
         """A few lines for the terminal."""
         top = ", ".join(f"{name} {count}" for name, count in self.classes.most_common(6))
-        return [f"{self.items} items, {self.events} events ({self.moving} moving), {self.anechoic} items without a room",
-                f"most frequent classes: {top}"]
+        lines = [f"{self.items} items, {self.events} events ({self.moving} moving), {self.anechoic} items without a room, "
+                 f"{sum(self.beds.values())} with an ambience bed", f"most frequent classes: {top}"]
+        drr = self.drr()
+        if drr["events"]:
+            lines.append(f"direct-to-reverberant ratio in rooms: median {drr['median_db']:.1f} dB, {100 * drr['share_below_0db']:.0f} % "
+                         "of events below 0 dB")
+        return lines
 
     def figure(self) -> Any:
         """Class counts, direction coverage (azimuth x elevation), distances and RT60s as one matplotlib Figure."""
