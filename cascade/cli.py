@@ -205,6 +205,8 @@ def _build_parser() -> argparse.ArgumentParser:
     build.add_argument("--seed", type=_seed, help="dataset seed (default: the config's, 0)")
     build.add_argument("--config", type=Path, metavar="FILE", help="distribution to draw from, JSON or YAML (default: the folder's, "
                        "else the built-in default); see cascade.dataset.config")
+    build.add_argument("--preset", choices=["starss23"], help="start from a preset config (not with --config): starss23 = 24 kHz, "
+                       "16-bit PCM, 5 s items, the 13 STARSS23 classes in the label files")
     build.add_argument("--engine", choices=["local", "ray"], default="local", help="local processes (default) or Ray tasks")
     build.add_argument("--ray-address", metavar="ADDR", help="Ray cluster to join, e.g. auto or ray://head:10001 (default: start a local runtime)")
     build.add_argument("--workers", type=_positive, metavar="K", help="items rendered at once (default: every CPU this process may use)")

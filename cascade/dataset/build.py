@@ -22,7 +22,8 @@ from typing import Any
 import numpy as np
 from tqdm import tqdm
 
-from cascade.dataset.config import DatasetConfig, parse_config
+from cascade.dataset.card import card_text
+from cascade.dataset.config import DatasetConfig, parse_config, parse_folder_config
 from cascade.dataset.engines import ENGINES, open_engine
 from cascade.dataset.item import FOLDERS, RECORD_FOLDER, ItemFiles, record_path
 from cascade.dataset.summary import Summary
@@ -30,7 +31,8 @@ from cascade.errors import DatasetError, OutputError
 from cascade.files import OutputSet, atomic_path, write_text
 
 MANIFEST = "metadata.jsonl"
-OWN_FILES = {"config.json", "classes.json", MANIFEST, "summary.json", "summary.png", ".lock", *FOLDERS}
+CARD = "README.md"
+OWN_FILES = {"config.json", "classes.json", MANIFEST, "summary.json", "summary.png", CARD, ".lock", *FOLDERS}
 _RECORD = re.compile(r"^(\d{6,})\.json$")
 
 
@@ -107,7 +109,7 @@ def settle_config(root: Path, config: DatasetConfig | None, seed: int | None) ->
     existing = None
     if path.exists():
         try:
-            existing = parse_config(json.loads(path.read_text(encoding="utf-8")))
+            existing = parse_folder_config(json.loads(path.read_text(encoding="utf-8")))
         except (OSError, ValueError) as err:
             raise DatasetError(f"{path} cannot be read ({err}); restore it or build into a new folder") from None
     chosen = config or existing or DatasetConfig()
@@ -160,7 +162,8 @@ def write_item(root: Path, item: ItemFiles) -> None:
 
 
 def rebuild_manifest(root: Path, config: DatasetConfig) -> Summary:
-    """metadata.jsonl (one line per finished item, in index order) and summary.json / summary.png, from the records."""
+    """metadata.jsonl (one line per finished item, in index order), summary.json / summary.png and the dataset card
+    (README.md), from the records."""
     summary = Summary(config)
     try:
         with atomic_path(root / MANIFEST) as tmp, open(tmp, "w", encoding="utf-8") as out:
@@ -176,6 +179,7 @@ def rebuild_manifest(root: Path, config: DatasetConfig) -> Summary:
     except OSError as err:
         raise OutputError(f"cannot write {root / MANIFEST}: {err.strerror or err}") from None
     summary.save(root)
+    write_text(root / CARD, card_text(config, summary))
     return summary
 
 
