@@ -77,9 +77,10 @@ def earlier_leftovers(paths: dict[str, Path]) -> list[Path]:
     if scene_path.is_file():
         try:
             ids = [e.id for e in Scene.load(scene_path).events]
-        except CascadeError:
-            ids = []
-        earlier = {p for p in output_paths(f"{base}{suffix}", ids, fuma=True).values() if p != scene_path}
+        except CascadeError:  # not a scene file of ours: none of the files beside it is known to be ours
+            ids = None
+        if ids is not None:
+            earlier = {p for p in output_paths(f"{base}{suffix}", ids, fuma=True).values() if p != scene_path}
     stems = Path(f"{base}_stems")
     candidates = [*(stems.iterdir() if stems.is_dir() else []), Path(f"{base}_fuma{suffix}")]
     strangers = sorted(str(p) for p in candidates if p.suffix.lower() in CONTAINERS and p.exists() and p not in new and p not in earlier)
