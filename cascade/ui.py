@@ -319,4 +319,5 @@ def serve(host: str = "127.0.0.1", port: int = 7860, libraries: list[str] | None
         print(f"cascade ui: open http://{'[' + host + ']' if ':' in host else host}:{port} in a browser; Ctrl-C stops", flush=True)
         app.launch(server_name=host, server_port=port, share=False, inbrowser=False, show_error=True, quiet=True, footer_links=["api", "settings"],
                    allowed_paths=[workdir], ssr_mode=False, pwa=False, mcp_server=False, run_history=False, enable_monitoring=False,
-                   theme=gr.themes.Default(), css=CSS, max_file_size=0, app_kwargs={"exception_handlers": {FnIndexInferError: _unknown_endpoint}})
+                   theme=gr.themes.Default(), css=CSS, max_file_size=0, app_kwargs={"exception_handlers": {FnIndexInferError: _unknown_endpoint}},
+                   _frontend=False)  # skips Gradio's self-check (HEAD / within 3 s), which fails on a busy CPU and ends the server
