@@ -578,3 +578,33 @@ def test_the_app_s_folder_check():
     with pytest.raises(CascadeError) as err:
         offered_folder("/etc", ("/a",))
     assert "library must be one of the folders this app offers (/a)" in str(err.value)
+
+
+# --- files written a block at a time hold exactly what a whole-array write would
+
+def test_a_placed_block_write_is_the_audio_at_its_offset_in_silence(tmp_path):
+    from cascade.files import WRITE_BLOCK, write_audio_to
+
+    audio = np.arange(1, 2 * 1000 + 1, dtype=np.float32).reshape(2, 1000) / 4096
+    offset, length = WRITE_BLOCK - 300, 2 * WRITE_BLOCK + 5  # the audio straddles a block boundary
+    write_audio_to(tmp_path / "x.wav", tmp_path / "x.wav", audio, 48000, "32f", offset=offset, length=length)
+    read, _ = sf.read(str(tmp_path / "x.wav"), dtype="float32", always_2d=True)
+    assert read.shape == (length, 2)
+    assert np.array_equal(read[offset : offset + 1000].T, audio)
+    assert not read[:offset].any() and not read[offset + 1000 :].any()
+
+
+def test_fuma_and_stems_written_by_blocks_follow_their_definitions(tmp_path):
+    """FuMa is W/√2, X, Y, Z of the AmbiX file; each stem pair sits at its event's start and is silent elsewhere."""
+    events = [event(duration=0.4), event(id="cat", description="a cat meows", start=0.7, duration=0.3)]
+    result = cascade.render_scene(Scene.from_json(scene(*events)), cache=False)
+    result.save_all(tmp_path / "out.wav", stems=True, fuma=True, bit_depth="32f")
+    foa, _ = sf.read(str(tmp_path / "out_foa.wav"), dtype="float32", always_2d=True)
+    fuma, _ = sf.read(str(tmp_path / "out_fuma.wav"), dtype="float32", always_2d=True)
+    w, y, z, x = foa.T
+    assert np.allclose(fuma.T, [w / np.sqrt(2), x, y, z], atol=1e-7)
+    start = int(round(0.7 * result.sample_rate))
+    cat, _ = sf.read(str(tmp_path / "out_stems" / "cat_foa.wav"), dtype="float32", always_2d=True)
+    dog, _ = sf.read(str(tmp_path / "out_stems" / "dog_foa.wav"), dtype="float32", always_2d=True)
+    assert cat.shape == dog.shape == foa.shape and not cat[:start].any() and np.abs(cat[start:]).max() > 0  # sound travels: it starts a little after
+    assert np.allclose(cat + dog, foa, atol=1e-5)  # the stems sum to the mix
