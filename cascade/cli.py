@@ -194,6 +194,8 @@ def _build_parser() -> argparse.ArgumentParser:
                           description="Serve the web app until interrupted (Ctrl-C). Nothing is sent anywhere; open the printed address in a browser.")
     ui.add_argument("--host", default="127.0.0.1", help="address to listen on (default: 127.0.0.1, this machine only)")
     ui.add_argument("--port", type=_port, default=7860, help="port to listen on (default: 7860)")
+    ui.add_argument("--library", action="append", metavar="FOLDER", help="offer this sound folder to the library generator "
+                    "(repeat for more); the app reads no other folder")
 
     dataset = verbs.add_parser("dataset", help="build a spatial audio training set", description="Draw many scenes from a distribution and "
                                "render them into a dataset folder (FOA, binaural, DCASE CSV, captions, metadata.jsonl).")
@@ -218,7 +220,7 @@ def _build_parser() -> argparse.ArgumentParser:
     cache = verbs.add_parser("cache", help="show or clear the cache of clips and prepared HRIR sets",
                              description="The cache folder is $CASCADE_CACHE_DIR or ~/.cache/text2spatial; clips are kept under "
                                          "$CASCADE_CACHE_MAX_GB (default 2 GB), least recently used removed first.")
-    cache.add_argument("action", choices=["info", "clear"], help="info: where it is and what it holds; clear: remove all of it")
+    cache.add_argument("action", choices=["info", "clear"], help="info: where it is and what it holds; clear: remove what the cache made (other files stay)")
 
     bench = verbs.add_parser("bench", help="run a benchmark", description="Run one of the benchmarks in benchmarks/; extra arguments go to it.")
     bench.add_argument("name", choices=sorted(BENCHMARKS), help="which benchmark")
@@ -278,7 +280,7 @@ def _plan(args: argparse.Namespace) -> int:
 
 def _render(args: argparse.Namespace) -> int:
     from cascade.pipeline import Cascade
-    from cascade.result import check_outputs, container_notes, output_paths
+    from cascade.result import check_outputs, container_notes, earlier_leftovers, output_paths
 
     if args.pipeline == "end-to-end":
         foreign = [flag for flag, value in (("--generator", args.generator), ("--renderer", args.renderer), ("--mix", args.mix))
@@ -292,6 +294,7 @@ def _render(args: argparse.Namespace) -> int:
     source = _input(args.input)
     inputs = [Path(p) for p in (args.hrtf, source if isinstance(source, Path) else None) if p is not None]
     check_outputs(output_paths(args.output, fuma=args.fuma, bit_depth=args.bit_depth), inputs, args.bit_depth)
+    earlier_leftovers(output_paths(args.output, fuma=args.fuma, bit_depth=args.bit_depth))
     stem_folder = args.output.with_suffix("").with_name(args.output.stem + "_stems")
     if args.stems and stem_folder.exists() and not stem_folder.is_dir():
         raise OutputError(f"{stem_folder} exists and is not a folder; move it or choose another name with -o")
@@ -344,8 +347,9 @@ def _cache(args: argparse.Namespace) -> int:
 
     root = cache.cache_root()
     if args.action == "clear":
-        removed = cache.clear(root)
-        print(f"removed {removed.entries} files ({removed.size / 2**20:.1f} MB) from {root}")
+        removed, kept = cache.clear(root)
+        print(f"removed {removed.entries} files ({removed.size / 2**20:.1f} MB) from {root}"
+              + (f"; kept {kept.entries} files the cache did not make" if kept.entries else ""))
         return 0
     clips, hrirs = cache.usage(root / "clips"), cache.usage(root / "hrirs")
     print(f"cache: {root}\n  clips: {clips.entries} ({clips.size / 2**20:.1f} MB of at most {cache.size_limit() / 2**30:g} GB)\n"
@@ -404,7 +408,7 @@ def main(argv: list[str] | None = None) -> int:
         if args.verb == "ui":
             from cascade.ui import serve
 
-            serve(args.host, args.port)
+            serve(args.host, args.port, args.library)
             return 0
         if args.verb == "cache":
             return _cache(args)

@@ -50,6 +50,7 @@ TAIL_MARK = 0.05  # s: audio running this much past the last event gets a dashed
 WAVEFORM_BINS = 1500
 SPECTROGRAM_FRAME = 1024  # samples, Hann window, 50 % hop
 SPECTROGRAM_PIXELS = (320, 128)  # at most this many time frames and frequency bins are drawn
+FIGURE_FORMATS = (".png", ".pdf", ".svg")
 
 
 def scene_figure(scene: Scene, binaural: np.ndarray | None = None, sample_rate: int | None = None) -> Figure:
@@ -81,14 +82,25 @@ def result_figure(result: RenderResult) -> Figure:
     return scene_figure(result.scene, result.binaural, result.sample_rate)
 
 
+def figure_format(path: str | Path) -> str:
+    """The image format `path`'s extension names (png, pdf or svg); OutputError listing them for any other."""
+    from cascade.errors import OutputError
+
+    suffix = Path(path).suffix.lower()
+    if suffix not in FIGURE_FORMATS:
+        named = f"'{Path(path).suffix}'" if suffix else "no extension"
+        raise OutputError(f"{Path(path).name} has {named}; name the figure with one of: {', '.join(FIGURE_FORMATS)}")
+    return suffix[1:]
+
+
 def save_figure(fig: Figure, path: str | Path) -> Path:
-    """Write the figure as a PNG atomically."""
+    """Write the figure atomically in the format its extension names (.png, .pdf, .svg)."""
     from io import BytesIO
 
     from cascade.files import write_bytes
 
     buffer = BytesIO()
-    fig.savefig(buffer, format="png")
+    fig.savefig(buffer, format=figure_format(path))
     return write_bytes(path, buffer.getvalue())
 
 
@@ -303,22 +315,25 @@ def _pool(values: np.ndarray, size: int, axis: int) -> np.ndarray:
 
 
 def plot_file(scene_path: str | Path, output: str | Path, audio: str | Path | None = None) -> Path:
-    """Plot a scene file to a PNG; with `audio`, a binaural WAV of it under the timeline."""
-    from cascade.errors import OutputError, SceneError
+    """Plot a scene file to a PNG, PDF or SVG (by `output`'s extension); with `audio`, a binaural file of it under the
+    timeline. The output is checked against both inputs before anything is read."""
+    from cascade.audio import audio_fault, read_audio
+    from cascade.errors import SceneError
+    from cascade.result import check_outputs
     from cascade.scene import Scene
 
+    check_outputs({"plot": Path(output)}, [Path(p) for p in (scene_path, audio) if p is not None])
+    figure_format(output)
     scene = Scene.load(scene_path)
     binaural = rate = None
     if audio is not None:
-        from cascade.audio import read_audio
-
         try:
             binaural, rate = read_audio(audio)
         except (OSError, RuntimeError) as err:
-            raise SceneError(f"cannot read audio {audio}: {err}") from None
+            raise SceneError(f"cannot read audio {audio}: {str(err).splitlines()[0] if str(err) else type(err).__name__}") from None
         if binaural.shape[0] != 2:
             raise SceneError(f"--audio must be a binaural (2-channel) file; {audio} has {binaural.shape[0]} channel(s)")
-    try:
-        return save_figure(scene_figure(scene, binaural, rate), output)
-    except OSError as err:
-        raise OutputError(f"cannot write {output}: {err.strerror or err}") from None
+        fault = audio_fault(binaural)
+        if fault is not None:
+            raise SceneError(f"--audio {audio} cannot be drawn: {fault}")
+    return save_figure(scene_figure(scene, binaural, rate), output)

@@ -20,7 +20,7 @@ import cascade
 import planners
 import renderers
 from cascade import generators, progress
-from cascade.errors import CascadeError, SceneError
+from cascade.errors import CascadeError, OptionError, SceneError
 from cascade.limits import SAMPLE_RATES
 from cascade.scene import Scene
 
@@ -29,6 +29,7 @@ if TYPE_CHECKING:
 
 EXAMPLE = "a dog barks behind, then a bird on the right"
 AUTO = "auto"
+NO_LIBRARY = "(none)"
 COLUMNS = ("id", "description", "start (s)", "duration (s)", "azimuth (°)", "elevation (°)", "distance (m)", "gain (dB)",
            "path: time az el dist; …", "all around", "mute", "solo")
 DATATYPES = ("str", "str", "number", "number", "number", "number", "number", "number", "str", "bool", "bool", "bool")
@@ -151,6 +152,17 @@ def _base(scene: Scene) -> dict[str, Any]:
 _PIPELINES: dict[tuple[str, str, str | None, int], cascade.Cascade] = {}
 
 
+def offered_folder(library: Any, offered: tuple[str, ...]) -> str | None:
+    """The sound folder chosen in the app: one of `offered` (the folders `cascade ui --library` named), or None for
+    none; OptionError for any other value, so a request cannot make the app read or write another folder."""
+    if library in (None, "", NO_LIBRARY):
+        return None
+    if library not in offered:
+        choices = ", ".join(offered) or "none; start the app with --library FOLDER to offer one"
+        raise OptionError(f"library must be one of the folders this app offers ({choices}), got {str(library)[:200]!r}")
+    return str(library)
+
+
 def render(scene: Scene, generator: str, renderer: str, library: str | None = None) -> RenderResult:
     """Render a validated scene with the chosen backends (the one place the app renders); one pipeline object per
     choice of backends, so models load once and an edit re-renders only the events that changed."""
@@ -206,8 +218,10 @@ def _gradio():
     return gradio
 
 
-def build_app(workdir: Path):
-    """The Gradio Blocks app; rendered files go into folders under `workdir`."""
+def build_app(workdir: Path, libraries: tuple[str, ...] = ()):
+    """The Gradio Blocks app; rendered files go into folders under `workdir`; `libraries` are the sound folders it
+    offers (absolute paths), the only ones it reads. Dropdowns take any value and the work checks it, so a request
+    with a value outside the choices gets the one-line error the command line prints."""
     gr = _gradio()
 
     def new_folder() -> Path:
@@ -253,7 +267,7 @@ def build_app(workdir: Path):
                 rows, room_on, front, left, up, rt60 = fields
             scene = heard(table_scene(rows, base, _room(room_on, front, left, up, rt60), seed, rate), rows)
             progress(0.05, desc="rendering")
-            result = render(scene, generator, renderer, library)
+            result = render(scene, generator, renderer, offered_folder(library, libraries))
             progress(0.9, desc="writing files")
             files = write_outputs(result, new_folder())
         except CascadeError as err:
@@ -280,13 +294,14 @@ def build_app(workdir: Path):
                 status = gr.HTML(elem_id="status")
             with gr.Column(scale=2):
                 with gr.Row():
-                    planner = gr.Dropdown(planners.names(), value="rules", label="Planner")
-                    generator = gr.Dropdown([AUTO, *generators.names()], value=AUTO, label="Generator")
-                    renderer = gr.Dropdown(renderers.names(), value="hrtf", label="Renderer")
+                    planner = gr.Dropdown(planners.names(), value="rules", label="Planner", allow_custom_value=True)
+                    generator = gr.Dropdown([AUTO, *generators.names()], value=AUTO, label="Generator", allow_custom_value=True)
+                    renderer = gr.Dropdown(renderers.names(), value="hrtf", label="Renderer", allow_custom_value=True)
                 with gr.Row():
-                    rate = gr.Dropdown(list(SAMPLE_RATES), value=44100, label="Sample rate (Hz)")
+                    rate = gr.Dropdown(list(SAMPLE_RATES), value=44100, label="Sample rate (Hz)", allow_custom_value=True)
                     seed = gr.Number(0, precision=0, minimum=0, label="Seed")
-                library = gr.Textbox(label="Sound folder (library generator)", placeholder="/path/to/sounds")
+                library = gr.Dropdown([NO_LIBRARY, *libraries], value=NO_LIBRARY, allow_custom_value=True,
+                                      label="Sound folder (library generator; offer folders with cascade ui --library)")
                 with gr.Accordion("Room (shoebox; the listener stands at its centre)", open=False, elem_id="room"):
                     room_on = gr.Checkbox(False, label="Room", elem_id="room-on")
                     with gr.Row():
@@ -315,18 +330,36 @@ def build_app(workdir: Path):
     return app
 
 
-def serve(host: str = "127.0.0.1", port: int = 7860) -> None:
-    """Run the app until interrupted; warns when `host` makes it reachable from other machines."""
+def _unknown_endpoint(request: Any, err: Exception) -> Any:
+    """A request for an endpoint the app does not have: 404 and one line naming the endpoints it has."""
+    from fastapi.responses import JSONResponse
+
+    return JSONResponse({"error": f"{str(err)[:200]}; this app's endpoints are /plan, /edited and /run"}, status_code=404)
+
+
+def serve(host: str = "127.0.0.1", port: int = 7860, libraries: list[str] | None = None) -> None:
+    """Run the app until interrupted; warns when `host` makes it reachable from other machines. `libraries`: sound
+    folders the app offers to the library generator (no other folder is read). Everything the app and Gradio write
+    (renders, uploads, Gradio's cache) goes into one temporary folder, removed when the app stops; uploads are refused."""
     if not port_free(host, port):
         raise CascadeError(f"cannot listen on {host}:{port}: the port is in use or the address is not this machine's; choose another with --port or --host")
-    gr = _gradio()
-    progress.configure("bar")  # Gradio's page follows the pipeline's bars
-    if host not in ("127.0.0.1", "localhost", "::1"):
-        print(f"cascade ui: listening on {host}: other machines on your network can reach this app")
+    offered = []
+    for folder in libraries or []:
+        if not Path(folder).expanduser().is_dir():
+            raise OptionError(f"--library {folder} is not a folder; pass a folder of wav/flac/ogg files")
+        offered.append(str(Path(folder).expanduser().resolve()))
     with tempfile.TemporaryDirectory(prefix="cascade-ui-") as workdir:
-        app = build_app(Path(workdir))
+        os.environ["GRADIO_TEMP_DIR"] = str(Path(workdir) / "gradio")  # read when Gradio is imported and when it writes
+        gr = _gradio()
+        from gradio.route_utils import FnIndexInferError
+
+        progress.configure("bar")  # Gradio's page follows the pipeline's bars
+        if host not in ("127.0.0.1", "localhost", "::1"):
+            print(f"cascade ui: listening on {host}: other machines on your network can reach this app")
+        app = build_app(Path(workdir), tuple(offered))
         app.queue(default_concurrency_limit=1)
         print(f"cascade ui: open http://{'[' + host + ']' if ':' in host else host}:{port} in a browser; Ctrl-C stops", flush=True)
         app.launch(server_name=host, server_port=port, share=False, inbrowser=False, show_error=True, quiet=True, footer_links=["api", "settings"],
                    allowed_paths=[workdir], ssr_mode=False, pwa=False, mcp_server=False, run_history=False, enable_monitoring=False,
-                   theme=gr.themes.Default(), css=CSS)
+                   theme=gr.themes.Default(), css=CSS, max_file_size=0, app_kwargs={"exception_handlers": {FnIndexInferError: _unknown_endpoint}},
+                   _frontend=False)  # skips Gradio's self-check (HEAD / within 3 s), which fails on a busy CPU and ends the server

@@ -128,9 +128,9 @@ class _Interpolator:
         bins = np.arange(fft_size // 2 + 1)
         aligned = np.fft.rfft(hrir_set.hrirs.astype(np.float64), fft_size, axis=-1)
         aligned *= np.exp(2j * np.pi * bins * shifts[..., None] / fft_size)
-        for _, ring in hrir_set.poles():
-            aligned = np.concatenate([aligned, aligned[ring].mean(axis=0, keepdims=True)])
-            shifts = np.concatenate([shifts, shifts[ring].mean(axis=0, keepdims=True)])
+        rings = [ring for _, ring in hrir_set.poles()]  # masks over the measured directions, not the synthetic ones
+        aligned = np.concatenate([aligned, *(aligned[: ring.size][ring].mean(axis=0, keepdims=True) for ring in rings)])
+        shifts = np.concatenate([shifts, *(shifts[: ring.size][ring].mean(axis=0, keepdims=True) for ring in rings)])
         directions = hrir_set.interpolation_directions()
         vertices = hrir_set.triangulated().triangles
         assert vertices is not None
@@ -173,6 +173,7 @@ def _resampled(hrir_set: HrirSet, sample_rate: int) -> HrirSet:
 
 
 EQUALISATIONS = ("diffuse", "none")
+SOFA_RATES = (8000, 384000)  # Hz a SOFA file's responses may be sampled at
 CACHE_VERSION = 2  # bump when the processing of a cached set changes
 KEMAR_DATA = ("slab", "data/mit_kemar_normal_pinna.bz2")
 
@@ -313,14 +314,28 @@ def _load_sofa(path: str) -> HrirSet:
         raise RendererError(f"SOFA file {name} has source positions '{kind}' in '{units}'; "
                             "expected cartesian metres or spherical degrees")
     rate = float(np.ravel(sofa.Data_SamplingRate)[0])
-    if not (np.isfinite(positions).all() and np.isfinite(rate) and rate >= 8000 and np.median(distance) > 0):
-        raise RendererError(f"SOFA file {name} has a sampling rate of {rate:g} Hz or source positions that cannot be used")
+    if not (np.isfinite(rate) and SOFA_RATES[0] <= rate <= SOFA_RATES[1]):
+        raise RendererError(f"SOFA file {name} has a sampling rate of {rate:g} Hz; expected {SOFA_RATES[0]}-{SOFA_RATES[1]} Hz")
+    if not (np.isfinite(positions).all() and np.median(distance) > 0):
+        raise RendererError(f"SOFA file {name} has source positions that are not finite or not in front of the head's centre")
+    _check_coverage(np.asarray(azimuth, dtype=np.float64), np.asarray(elevation, dtype=np.float64), name)
     data = _apply_delay(data, np.asarray(getattr(sofa, "Data_Delay", np.zeros((1, 2))), dtype=np.float64), name)
     receivers = np.asarray(sofa.ReceiverPosition, dtype=np.float64).reshape(-1, 3)
     if receivers.shape[0] == 2 and receivers[0, 1] < receivers[1, 1]:
         data = data[:, ::-1]
     return HrirSet(wrap_azimuth(azimuth), np.asarray(elevation, dtype=np.float64), np.ascontiguousarray(data),
                    int(round(rate)), float(np.median(distance)))
+
+
+def _check_coverage(azimuth: np.ndarray, elevation: np.ndarray, name: str) -> None:
+    """RendererError unless the directions (degrees) span the space around the head: at least 4 distinct ones, not all
+    on one plane (a single direction, an antipodal pair, one ring or the horizontal plane cannot be interpolated)."""
+    points = np.unique(np.round(unit_vectors(azimuth, elevation), 6), axis=0)
+    flat = points.shape[0] < 4 or np.linalg.matrix_rank(points - points.mean(axis=0), tol=1e-3) < 3
+    if flat:
+        raise RendererError(f"SOFA file {name} holds {points.shape[0]} distinct direction{'s' if points.shape[0] != 1 else ''}"
+                            f"{' on one plane' if points.shape[0] >= 3 else ''}; a renderer needs at least 4 directions not all "
+                            "on one plane, measured around the head")
 
 
 def _apply_delay(data: np.ndarray, delay: np.ndarray, name: str) -> np.ndarray:

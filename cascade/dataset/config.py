@@ -350,11 +350,25 @@ def parse_folder_config(data: Any) -> DatasetConfig:
 
 def load_config(path: str | Path) -> DatasetConfig:
     """Read a .json, .yaml or .yml config file; DatasetError (one line) when it cannot be read or is invalid."""
-    path = Path(path)
     try:
-        if path.stat().st_size > MAX_CONFIG_BYTES:
-            raise DatasetError(f"config {path} is larger than {MAX_CONFIG_BYTES >> 20} MiB")
-        text = path.read_text(encoding="utf-8-sig")
+        return parse_config(read_config_data(path))
+    except DatasetError as err:
+        raise DatasetError(f"{path}: {err}") from None
+
+
+def read_config_data(path: str | Path) -> Any:
+    """The data of a .json, .yaml or .yml config file, read with a bounded read; DatasetError when it cannot be read."""
+    path = Path(path)
+    if path.suffix.lower() not in (".json", ".yaml", ".yml"):
+        raise DatasetError(f"config {path} must end in .json, .yaml or .yml")
+    try:
+        if path.is_dir():
+            raise DatasetError(f"config {path} is a folder; pass a .json, .yaml or .yml file")
+        with open(path, "rb") as file:  # a bounded read: a pipe or a device reports no true size
+            raw = file.read(MAX_CONFIG_BYTES + 1)
+        if len(raw) > MAX_CONFIG_BYTES:
+            raise DatasetError(f"config {path} is larger than {MAX_CONFIG_BYTES >> 20} MiB; a config is a short text file")
+        text = raw.decode("utf-8-sig")
     except OSError as err:
         raise DatasetError(f"cannot read config {path}: {err.strerror or err}") from None
     except UnicodeDecodeError as err:
@@ -368,14 +382,9 @@ def load_config(path: str | Path) -> DatasetConfig:
             data = yaml.safe_load(text)
         except yaml.YAMLError as err:
             raise DatasetError(f"config {path} is not valid YAML: {str(err).splitlines()[0]}") from None
-    elif path.suffix.lower() == ".json":
+    else:
         try:
             data = json.loads(text)
         except json.JSONDecodeError as err:
             raise DatasetError(f"config {path} is not valid JSON: {err.msg} (line {err.lineno})") from None
-    else:
-        raise DatasetError(f"config {path} must end in .json, .yaml or .yml")
-    try:
-        return parse_config(data)
-    except DatasetError as err:
-        raise DatasetError(f"{path}: {err}") from None
+    return data

@@ -33,6 +33,7 @@ LOOP_CROSSFADE = 0.05  # seconds, at most a quarter of the file
 TRIM_FADE = 0.01  # seconds of fade-out where a longer file is cut
 EMBEDDING_WIDTH = 384  # MiniLM
 MIN_SCORE = 0.4  # a best match below this cosine similarity is used with a warning
+SILENCE_PEAK = 2.0**-15  # a file whose every sample is below one 16-bit step is digital silence
 
 log = logging.getLogger("cascade")
 
@@ -229,6 +230,8 @@ class LibraryGenerator(Generator):
         except (OSError, RuntimeError) as err:
             raise GeneratorError(f"cannot read library file {self.folder / file}: {err}") from None
         fault = audio_fault(audio)
+        if fault is None and not np.abs(audio).max() >= SILENCE_PEAK:
+            fault = "it is digital silence (no sample reaches one 16-bit step)"
         if fault:
             raise GeneratorError(f"library file {self.folder / file} cannot be used: {fault}; repair it or remove it")
         mono = resample(audio.mean(axis=0), rate, self.sample_rate)
