@@ -1,6 +1,6 @@
 """What the learned paths' codec keeps: held-out sources through encode and decode, the ceiling of both learned paths.
 
-    python -m benchmarks.e2e_codec [--items 48] [--json PATH] [--png PATH]
+    python -m benchmarks.e2e_codec [--items 48] [--json PATH] [--png PATH] [--mels N]
 
 Held-out items: synthetic examples of the training distribution (its classes, onsets, gains; static sources)
 drawn with HELD_OUT_SEED, which no training set uses: one set anechoic, one in shoebox rooms. The AmbiX codec
@@ -8,7 +8,8 @@ drawn with HELD_OUT_SEED, which no training set uses: one set anechoic, one in s
 Figures per set, input against round trip:
 
     tagger        accuracy of the compare benchmark's tagger (trained on clean procedural clips of its own seeds)
-                  on W (or the dry clip) of the inputs and of the round trips, and the share kept (round trip / input)
+                  on W (or the dry clip) over the event's span, of the inputs and of the round trips, and the share
+                  kept (round trip / input)
     onset         |onset(round trip) - onset(input)| in ms (benchmarks.onsets on W), items starting inside the window
     level         |level(round trip) - level(input)| in dB, RMS of W over the event's span
     direction     great-circle angle between the intensity-vector directions of input and round trip (degrees)
@@ -66,7 +67,7 @@ def round_trip_figures(codec: SpectralCodec, inputs: np.ndarray, examples: list[
         latents = codec.encode(torch.from_numpy(inputs))
         out = codec.decode(latents).numpy()
         zero = codec.decode(torch.zeros_like(latents[:1])).numpy()
-        mean = codec.decode(mean_latent[None].expand(1, -1, latents.shape[-1]).clone()).numpy()
+        mean = codec.decode(mean_latent[None, :, None].expand(1, -1, latents.shape[-1]).clone()).numpy()
         mels = codec.config.mels
 
         def distance(audio: np.ndarray) -> np.ndarray:
@@ -76,8 +77,8 @@ def round_trip_figures(codec: SpectralCodec, inputs: np.ndarray, examples: list[
         d_round, d_zero, d_mean = distance(out), distance(np.repeat(zero, len(inputs), 0)), distance(np.repeat(mean, len(inputs), 0))
     truth = [event_label(class_of(e.prompt), "procedural") for e in examples]
     w_in, w_out = [x[0] for x in inputs], [x[0] for x in out]
-    acc_in = float(np.mean([p == t for p, t in zip(tagger.predict(w_in, RATE), truth)]))
-    acc_out = float(np.mean([p == t for p, t in zip(tagger.predict(w_out, RATE), truth)]))
+    acc_in = float(np.mean([p == t for p, t in zip(tagger.predict([w[event_span(e)] for w, e in zip(w_in, examples)], RATE), truth)]))
+    acc_out = float(np.mean([p == t for p, t in zip(tagger.predict([w[event_span(e)] for w, e in zip(w_out, examples)], RATE), truth)]))
     inside = [k for k, e in enumerate(examples) if e.start > 0.05]
     onsets = np.array([abs(onset(w_out[k], RATE) - onset(w_in[k], RATE)) for k in inside]) * 1000
     levels = np.array([abs(level_db(w_out[k][event_span(e)]) - level_db(w_in[k][event_span(e)])) for k, e in enumerate(examples)])
@@ -90,15 +91,16 @@ def round_trip_figures(codec: SpectralCodec, inputs: np.ndarray, examples: list[
         angles = []
         for a, b in zip(inputs, out):
             (az_in, el_in), (az_out, el_out) = foa_doa(a), foa_doa(b)
-            angles.append(float(np.degrees(spatial_angle(az_in, el_in, az_out, el_out))))
+            angles.append(float(spatial_angle(az_in, el_in, az_out, el_out)))
         figures["direction_deg"] = {"median": float(np.median(angles)), "mean": float(np.mean(angles)), "p90": float(np.percentile(angles, 90))}
     return figures, out
 
 
-def measure(items: int) -> tuple[dict, dict[str, tuple[np.ndarray, np.ndarray, list[Example]]]]:
+def measure(items: int, mels: int | None = None) -> tuple[dict, dict[str, tuple[np.ndarray, np.ndarray, list[Example]]]]:
     torch.set_num_threads(2)
     tagger = cached(tagger_labels())
-    field, mono = SpectralCodec(CodecConfig()), SpectralCodec(CodecConfig(channels=1))
+    bands = {"mels": mels} if mels else {}
+    field, mono = SpectralCodec(CodecConfig(**bands)), SpectralCodec(CodecConfig(channels=1, **bands))
     result: dict = {"machine": machine(), "items": items, "tagger_held_out_accuracy": tagger.held_out_accuracy,
                     "codec": field.config.to_dict(), "sets": {}}
     shown: dict[str, tuple[np.ndarray, np.ndarray, list[Example]]] = {}
@@ -142,8 +144,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--items", type=int, default=48, help="held-out examples per set (4 s each)")
     parser.add_argument("--json", help="also write the figures to this JSON file")
     parser.add_argument("--png", help="also draw input and round-trip spectrograms to this PNG")
+    parser.add_argument("--mels", type=int, help="mel bands of the codec (default: the shipped models' codec)")
     args = parser.parse_args(argv)
-    result, shown = measure(args.items)
+    result, shown = measure(args.items, args.mels)
     print(f"{result['machine']}; {args.items} held-out items per set; tagger held-out accuracy {result['tagger_held_out_accuracy']:.0%}")
     print(f"{'set':<38}{'tagger in':>10}{'out':>6}{'kept':>7}{'onset ms':>10}{'level dB':>10}{'dir deg':>9}{'log-mel':>9}{'zero':>7}{'share':>7}")
     for name, row in result["sets"].items():

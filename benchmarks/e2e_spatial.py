@@ -10,7 +10,7 @@ learned cascade's generator: its plain prompt, start, total time and gain) with 
 one seed per item. Figures against the example's labels:
 
     class         the compare benchmark's tagger (trained on clean procedural clips of its own seeds) names the
-                  example's class on W (mono: the clip); chance is 1 / labels
+                  example's class on W (mono: the clip) over the event's span; chance is 1 / labels
     onset         |onset(output) - start| in s (benchmarks.onsets on W), over examples that start inside the window;
                   with the share of them whose output has a detectable onset
     level         |level(output) - (LEVEL_DBFS + gain)| in dB: RMS of W over the event's span
@@ -58,7 +58,7 @@ KEYS = ("class", "onset_s", "onset_found", "level_db", "azimuth", "elevation", "
 def score(outputs: np.ndarray, examples: list[Example], tagger: Tagger) -> dict[str, float]:
     """The module docstring's figures of `outputs` (k, channels, window samples) for `examples`."""
     truth = [event_label(class_of(e.prompt), "procedural") for e in examples]
-    predicted = tagger.predict([o[0] for o in outputs], RATE)
+    predicted = tagger.predict([o[0][event_span(e)] for o, e in zip(outputs, examples)], RATE)
     inside = [k for k, e in enumerate(examples) if e.start > 0.05]
     found = [onset(outputs[k][0], RATE) for k in inside]
     errors = [abs(t - examples[k].start) for k, t in zip(inside, found) if np.isfinite(t)]

@@ -38,6 +38,7 @@ def backend_options(tmp_path_factory):
         tangoflux = None
     options["tangoflux"] = tangoflux
     options["auto"] = tangoflux
+    options["flow"] = {"steps": 2}
     return options
 
 
@@ -58,7 +59,7 @@ def test_renderer_contract(name, rate):
     assert itd(left, rate) > 1e-4 and itd(right, rate) < -1e-4
 
 
-@pytest.mark.parametrize("name", [pytest.param(n, marks=pytest.mark.slow) if n in ("auto", "tangoflux", "library") else n
+@pytest.mark.parametrize("name", [pytest.param(n, marks=pytest.mark.slow) if n in ("auto", "tangoflux", "library", "flow") else n
                                   for n in generators.names()])
 @pytest.mark.slow
 def test_generator_contract(name, backend_options):
