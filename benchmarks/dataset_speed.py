@@ -1,8 +1,8 @@
 """Dataset builder speed and memory: items per second in one process on one CPU, the local process pool against Ray at
 the same worker count, and the driver's peak memory at two dataset sizes.
 
-    python -m benchmarks.dataset_speed [--items 80] [--sample-rate 24000] [--variants] [--ray [--rounds 2]] [--memory 200 2000]
-        [--memory-engines local ray] [--summary-png PATH] [--json PATH]
+    python -m benchmarks.dataset_speed [--items 80] [--sample-rate 24000] [--variants] [--ray [--rounds 2] [--engines-only]]
+        [--memory 200 2000] [--memory-engines local ray] [--summary-png PATH] [--json PATH]
 
 Default config (procedural clips and espeak-ng speech, HRTF, 4 s items, 1-3 events, half in rooms). The 1-process
 rate, the per-part breakdown and the variants run in a child process confined to one CPU from its start (every
@@ -129,8 +129,12 @@ def pool_against_ray(config: DatasetConfig, items: int, rounds: int, scratch: Pa
     for round_ in range(rounds):
         for engine in ("local", "ray"):
             load_before = _load()
-            run = engine_run(engine, config, items, workers, scratch / f"{engine}-{round_}")
-            runs[engine].append({**run, "load_before": load_before, "load_after": _load()})
+            run = {**engine_run(engine, config, items, workers, scratch / f"{engine}-{round_}"), "load_before": load_before,
+                   "load_after": _load()}
+            runs[engine].append(run)
+            print(f"{'local pool' if engine == 'local' else 'ray':>10}, {run['workers']} workers: {run['items_per_s']:.2f} items/s "
+                  f"steady, start cost {run['start_cost_s']:.1f} s (first item after {run['first_item_s']:.1f} s; {run['items']} items "
+                  f"in {run['wall_s']:.1f} s; {run['load_before']} before, {run['load_after']} after)", flush=True)
     median = {engine: {"items_per_s": statistics.median(r["items_per_s"] for r in found),
                        "start_cost_s": statistics.median(r["start_cost_s"] for r in found)} for engine, found in runs.items()}
     return {"workers": workers, "items": items, "rounds": rounds, "runs": runs, "median": median,
@@ -174,6 +178,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--ray", action="store_true", help="also measure the local process pool and Ray at 2 workers each, alternated "
                         "(needs the ray extra)")
     parser.add_argument("--rounds", type=int, default=2, help="pool/Ray rounds with --ray")
+    parser.add_argument("--engines-only", action="store_true", help="with --ray: only the pool against Ray, not the 1-process rate")
     parser.add_argument("--variants", action="store_true", help="also the CPU cost per item without rooms, without moving sources, ...")
     parser.add_argument("--memory", type=int, nargs="*", metavar="N", help="peak driver memory building these sizes, e.g. 200 2000")
     parser.add_argument("--memory-engines", nargs="+", default=["local"], choices=["local", "ray"])
@@ -184,21 +189,17 @@ def main(argv: list[str] | None = None) -> int:
     figures: dict = {"machine": machine(), "cpus_allowed": available_cpus(), "sample_rate": args.sample_rate}
     print(f"machine: {figures['machine']}; this process may use {figures['cpus_allowed']} CPUs; {_load()}")
     with tempfile.TemporaryDirectory(prefix="dataset-speed-") as scratch:
-        local = figures["local_1_process"] = confined("local_rate", config.model_dump(), args.items, f"{scratch}/local")
-        print(f"local, 1 process confined to 1 CPU: {local['items_per_s']:.2f} items/s wall, {local['cpu_items_per_s']:.2f} items per "
-              f"CPU-second ({local['items']} items; {local['load_before']} before, {local['load_after']} after)")
-        parts = figures["ms_per_item"] = confined("breakdown", config.model_dump(), min(args.items, 30), f"{scratch}/parts")
-        print("  ms per item: " + ", ".join(f"{k} {v:.1f}" for k, v in parts.items()))
+        if not (args.ray and args.engines_only):
+            local = figures["local_1_process"] = confined("local_rate", config.model_dump(), args.items, f"{scratch}/local")
+            print(f"local, 1 process confined to 1 CPU: {local['items_per_s']:.2f} items/s wall, {local['cpu_items_per_s']:.2f} items per "
+                  f"CPU-second ({local['items']} items; {local['load_before']} before, {local['load_after']} after)")
+            parts = figures["ms_per_item"] = confined("breakdown", config.model_dump(), min(args.items, 30), f"{scratch}/parts")
+            print("  ms per item: " + ", ".join(f"{k} {v:.1f}" for k, v in parts.items()))
         if args.variants:
             costs = figures["cpu_ms_per_item"] = confined("variants", min(args.items, 25))
             print("  CPU ms per item: " + ", ".join(f"{k} {v:.0f}" for k, v in costs.items()) + f" ({_load()})")
         if args.ray:
             both = figures["pool_vs_ray"] = pool_against_ray(config, args.items, args.rounds, Path(scratch) / "engines")
-            for engine in ("local", "ray"):
-                for run in both["runs"][engine]:
-                    print(f"{'local pool' if engine == 'local' else 'ray':>10}, {run['workers']} workers: {run['items_per_s']:.2f} items/s "
-                          f"steady, start cost {run['start_cost_s']:.1f} s (first item after {run['first_item_s']:.1f} s; {run['items']} items "
-                          f"in {run['wall_s']:.1f} s; {run['load_before']} before, {run['load_after']} after)")
             pool, ray = both["median"]["local"], both["median"]["ray"]
             print(f"median of {args.rounds}: pool {pool['items_per_s']:.2f} items/s, Ray {ray['items_per_s']:.2f} items/s = "
                   f"{both['ray_over_pool']:.2f}x the pool's; start cost pool {pool['start_cost_s']:.1f} s, Ray {ray['start_cost_s']:.1f} s")

@@ -147,7 +147,10 @@ class RayEngine:
     """Items computed as Ray tasks: on the runtime this process is already connected to, else on `address` ('auto':
     the cluster running on this node; host:port or ray://host:port: a remote one), else on a new local runtime with
     `workers` CPUs. At most 2 x `workers` items are in flight (default: the cluster's CPUs). `retries`: how often Ray
-    reruns an item whose worker died. Every node needs this project installed, at the driver's version."""
+    reruns an item whose worker died. Every node needs this project installed, at the driver's version.
+
+    A new local runtime runs its workers at the driver's priority: Ray's default lowers them by 15 (nice), which on a
+    shared machine starves them behind every other process while local worker processes keep the driver's priority."""
 
     def __init__(self, config: DatasetConfig, workers: int | None = None, address: str | None = None, retries: int = 3) -> None:
         try:
@@ -160,9 +163,9 @@ class RayEngine:
             if address is not None:
                 _check_reachable(address)
             try:
-                ray.init(address=address, num_cpus=workers if address is None else None, include_dashboard=False,
-                         logging_level="WARNING", log_to_driver=False)
-            except (ConnectionError, RuntimeError, ValueError) as err:
+                local = {"num_cpus": workers, "_system_config": {"worker_niceness": 0}} if address is None else {}
+                ray.init(address=address, include_dashboard=False, logging_level="WARNING", log_to_driver=False, **local)
+            except Exception as err:  # Ray raises a bare Exception when its node does not start in time
                 raise DatasetError(f"cannot start or join Ray ({address or 'a new local runtime'}): {str(err).splitlines()[0]}") from None
         self.concurrency = workers or max(1, int(ray.cluster_resources().get("CPU", 1)))
 
