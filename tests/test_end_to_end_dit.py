@@ -15,7 +15,7 @@ TINY = DitConfig(latent=6, width=32, depth=2, heads=2, patch=2, frame_rate=31.25
 
 def _conditions(batch: int = 2, tokens: int = 5) -> Conditions:
     g = torch.Generator().manual_seed(0)
-    numbers = torch.tensor([[90.0, 10.0, 2.0, float("nan"), float("nan"), 0.5, 2.0]] * batch)
+    numbers = torch.tensor([[90.0, 10.0, 2.0, float("nan"), float("nan"), 0.5, 2.0, -6.0]] * batch)
     mask = torch.ones(batch, tokens, dtype=torch.bool)
     mask[0, -2:] = False
     return Conditions(torch.randn(batch, tokens, 384, generator=g), mask, numbers)
@@ -41,7 +41,17 @@ def test_velocity_has_the_latent_shape_for_even_and_odd_frame_counts(model, fram
 def test_dit_alone_maps_latents_to_latents():
     dit = Dit(TINY)
     tokens, mask = torch.randn(3, 4, TINY.width), torch.ones(3, 4, dtype=torch.bool)
-    assert dit(torch.randn(3, TINY.latent, 9), torch.rand(3), tokens, mask, torch.randn(3, TINY.width)).shape == (3, TINY.latent, 9)
+    span = torch.tensor([[0.1, 0.2]] * 3)
+    assert dit(torch.randn(3, TINY.latent, 9), torch.rand(3), tokens, mask, torch.randn(3, TINY.width), span).shape == (3, TINY.latent, 9)
+
+
+def test_each_token_sees_where_it_lies_against_the_sounds_span():
+    dit = Dit(TINY)
+    x, tokens, mask, pooled = torch.randn(1, TINY.latent, 12), torch.randn(1, 4, TINY.width), torch.ones(1, 4, dtype=torch.bool), torch.randn(1, TINY.width)
+    torch.nn.init.normal_(dit.project_out.weight)
+    a = dit(x, torch.tensor([0.5]), tokens, mask, pooled, torch.tensor([[0.0, 0.1]]))
+    b = dit(x, torch.tensor([0.5]), tokens, mask, pooled, torch.tensor([[0.0, 1.0]]))
+    assert not torch.allclose(a, b), "the same noisy latents with another span get another velocity"
 
 
 def test_generation_is_deterministic_per_seed(model):
@@ -78,7 +88,7 @@ def test_dropped_items_ignore_text_and_place_but_keep_timing(model):
 
 def test_masked_text_tokens_do_not_matter():
     conditioner = Conditioner("descriptive", 16)
-    text, mask, numbers = torch.randn(1, 6, 384), torch.tensor([[True] * 4 + [False] * 2]), torch.tensor([[0.0] * 5 + [1.0, 2.0]])
+    text, mask, numbers = torch.randn(1, 6, 384), torch.tensor([[True] * 4 + [False] * 2]), torch.tensor([[0.0] * 5 + [1.0, 2.0, 0.0]])
     changed = text.clone()
     changed[0, 4:] = 100.0
     a, b = conditioner(text, mask, numbers), conditioner(changed, mask, numbers)

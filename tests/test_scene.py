@@ -153,7 +153,7 @@ def test_editing_an_event_gives_a_validated_copy():
     ({"duration": 0.0}, "events.0.duration: Input should be greater than or equal to 0.01"),
     ({"position": {"elevation": 95}}, "events.0.position.elevation: Input should be less than or equal to 90"),
     ({"diffuse": True, "trajectory": [{"time": 0.5, "position": {"azimuth": 10}}]}, "a diffuse event comes from all around and cannot move"),
-    ({"loudness": 3}, "events.0.loudness: Extra inputs are not permitted"),
+    ({"volume": 3}, "events.0.volume: Extra inputs are not permitted"),
 ])
 def test_an_edit_out_of_range_names_the_field(changes, words):
     with pytest.raises(SceneError, match=words):
