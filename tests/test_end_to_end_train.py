@@ -117,3 +117,49 @@ def test_torchrun_trains_a_dit_with_two_gloo_processes(tmp_path):
     payload = checkpoints.load(out, "dit")
     assert payload["meta"]["processes"] == 2 and payload["step"] == 4 and [r["step"] for r in payload["history"]] == [2, 4]
     assert {"flow", "probe_class", "probe_onset_s", "probe_level_db"} <= set(payload["history"][-1]["val"])
+
+
+@pytest.mark.parametrize(("argv", "message"), [
+    (["dit", "--data", "x", "--steps", "-5"], "--steps must be in [1,"), (["dit", "--data", "x", "--minutes", "-1"], "--minutes must be in (0,"),
+    (["dit", "--data", "x", "--batch", "0"], "--batch must be in [1,"), (["dit", "--data", "x", "--threads", "0"], "--threads must be in [1,"),
+    (["dit", "--data", "x", "--lr", "nan"], "--lr must be in (0,"), (["dit", "--data", "x", "--seed", "-1"], "--seed must be in [0,"),
+    (["synth", "--out", "x", "--count", "0"], "--count must be in [1,"), (["synth", "--out", "x", "--seconds", "nan"], "--seconds must be in (0,"),
+    (["dit", "--data", "x", "--steps", "2", "--set", "width=0"], "--set width must be in (0, 4096]"),
+])
+def test_train_e2e_refuses_numbers_out_of_range_in_one_line(argv, message, capsys):
+    from cascade.end_to_end.commands import main
+
+    assert main(argv) == 2
+    err = capsys.readouterr().err.strip()
+    assert err.startswith("cascade: error: ") and message in err and len(err.splitlines()) == 1
+
+
+def test_train_e2e_checks_its_output_before_any_work(tmp_path, capsys):
+    from cascade.end_to_end.commands import main
+
+    assert main(["dit", "--data", str(tmp_path / "none"), "--steps", "2", "--out", str(tmp_path)]) == 2
+    assert "is a folder" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize(("change", "message"), [
+    (lambda p: p["config"].pop("codec"), "not a usable DiT checkpoint"),
+    (lambda p: p["config"].update(frames=-5), "frames is -5"),
+    (lambda p: p["config"]["codec"].update(sample_rate=0), "codec sample_rate is 0"),
+    (lambda p: p["config"]["dit"].update(width=64), "not a usable DiT checkpoint"),
+    (lambda p: p.update(state={"dit.x": "a string"}), "is unreadable|not a usable"),
+])
+def test_a_damaged_dit_checkpoint_is_one_line(tmp_path, change, message):
+    from backends import write_tiny_dits
+
+    from cascade.end_to_end.inference import FlowModel
+
+    folder = write_tiny_dits(tmp_path / "tiny")
+    payload = torch.load(folder / "dit_parametric.pt", weights_only=True)
+    change(payload)
+    damaged = tmp_path / "dit_parametric.pt"
+    try:
+        torch.save(payload, damaged)
+    except Exception:
+        pytest.skip("torch cannot save this payload")
+    with pytest.raises(checkpoints.CheckpointError, match=message):
+        FlowModel(damaged, torch.device("cpu"))

@@ -48,6 +48,11 @@ def load(path: str | Path, kind: str) -> dict[str, Any]:
         raise CheckpointError(f"end-to-end checkpoint {path} is unreadable ({reason})") from None
     if not isinstance(payload, dict) or payload.get("kind") != kind or "state" not in payload:
         raise CheckpointError(f"{path} is not an end-to-end {kind} checkpoint")
+    state, config = payload["state"], payload.get("config", {})
+    if not isinstance(state, dict) or not all(isinstance(k, str) and isinstance(v, torch.Tensor) for k, v in state.items()):
+        raise CheckpointError(f"{path} is not a usable end-to-end {kind} checkpoint (its weights are not a table of tensors)")
+    if not isinstance(config, dict):
+        raise CheckpointError(f"{path} is not a usable end-to-end {kind} checkpoint (its config is not a table)")
     payload["state"] = {k: v.float() if v.is_floating_point() else v for k, v in payload["state"].items()}
     return payload
 

@@ -29,8 +29,44 @@ RUNS = Path("runs")  # default output folder, relative to the working directory
 
 class _Parser(argparse.ArgumentParser):
     def error(self, message: str) -> None:  # type: ignore[override]
-        print(f"cascade train-e2e: error: {message}", file=sys.stderr)
+        print(f"cascade: error: train-e2e: {message}", file=sys.stderr)
         raise SystemExit(2)
+
+
+# flag -> (lowest, highest, whether the lowest itself is allowed): every number a verb takes, checked before any work
+_RANGES = {"count": (1, 1_000_000, True), "seconds": (0.0, 60.0, False), "rooms": (0.0, 1.0, True), "moving": (0.0, 1.0, True),
+           "seed": (0, 2**31 - 1, True), "minutes": (0.0, 100_000.0, False), "steps": (1, 100_000_000, True),
+           "batch": (1, 4096, True), "lr": (0.0, 1.0, False), "validate_every": (1, 100_000_000, True), "threads": (1, 1024, True),
+           "guidance": (0.0, 20.0, True)}
+
+
+def _check_ranges(args: argparse.Namespace) -> None:
+    """CheckpointError naming the first flag whose value is outside its range (NaN included)."""
+    for name, (low, high, closed) in _RANGES.items():
+        value = getattr(args, name, None)
+        if value is None:
+            continue
+        inside = (low <= value if closed else low < value) and value <= high
+        if not inside or value != value:
+            bracket = "[" if closed else "("
+            raise CheckpointError(f"--{name.replace('_', '-')} must be in {bracket}{low:g}, {high:g}], got {value:g}")
+
+
+def _check_out(path: Path | None) -> None:
+    """CheckpointError when `path` (a file to write) is a folder or its folder cannot be made or written."""
+    if path is None:
+        return
+    import os
+
+    if path.is_dir():
+        raise CheckpointError(f"--out {path} is a folder; give a file name")
+    folder = path.parent
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+    except OSError as err:
+        raise CheckpointError(f"--out {path}: its folder cannot be made ({err.strerror or err})") from None
+    if not os.access(folder, os.W_OK):
+        raise CheckpointError(f"--out {path}: {folder} is not writable")
 
 
 def _overrides(items: list[str], base: dict) -> dict:
@@ -45,6 +81,8 @@ def _overrides(items: list[str], base: dict) -> dict:
             base[key] = tuple(int(v) for v in value.split(",")) if kind is tuple else kind(value)
         except ValueError:
             raise CheckpointError(f"--set {key} needs a {kind.__name__}, got '{value}'") from None
+        if not all(0 < v <= 4096 for v in (base[key] if kind is tuple else (base[key],))):
+            raise CheckpointError(f"--set {key} must be in (0, 4096], got '{value}'")
     return base
 
 
@@ -88,21 +126,23 @@ def build_parser() -> argparse.ArgumentParser:
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     try:
+        _check_ranges(args)
         if args.verb == "synth":
+            if args.out.exists() and not args.out.is_dir():
+                raise CheckpointError(f"--out {args.out} is a file; give a folder")
             return _synth(args)
         if args.verb == "export":
             from cascade.end_to_end.checkpoints import export
 
-            if args.guidance is not None and not 0.0 <= args.guidance <= 20.0:
-                raise CheckpointError(f"--guidance must be in [0, 20], got {args.guidance:g}")
             print(f"wrote {export(args.source, args.target, args.guidance)}")
             return 0
         import torch
 
+        _check_out(args.out)
         torch.set_num_threads(args.threads)
         return _dit(args)
     except CascadeError as err:
-        print(f"cascade train-e2e: error: {err}", file=sys.stderr)
+        print(f"cascade: error: {err}", file=sys.stderr)
         return 2
 
 
@@ -154,6 +194,8 @@ def _dit(args: argparse.Namespace) -> int:
         codec_config = CodecConfig(channels=1 if mode == "mono" else 4)
         base = DitConfig(frame_rate=codec_config.frame_rate, latent=codec_config.latent_channels)
         config = DitConfig.from_dict(_overrides(args.set, base.to_dict()))
+        if config.width % config.heads:
+            raise CheckpointError(f"--set width ({config.width}) must be a multiple of heads ({config.heads})")
     codec = SpectralCodec(codec_config)
     device = _device(args.device)
     ranks = start_distributed(device)

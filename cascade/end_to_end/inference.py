@@ -37,21 +37,31 @@ def window_offsets(length: float, window: float, overlap: float = OVERLAP) -> li
     return [k * hop for k in range(math.ceil((length - overlap) / hop))]
 
 
-def crossfade(offsets: list[float], window: float, overlap: float, sample_rate: int, length: int) -> np.ndarray:
-    """(windows, length) weights that sum to 1 over the scene: linear ramps where neighbouring windows overlap."""
-    weights = np.zeros((len(offsets), length))
+def _ramp_weight(k: int, count: int, samples: int, ramp: int) -> np.ndarray:
+    """Window k's (of `count`) weight over its own `samples`: linear ramps where it overlaps its neighbours."""
+    w = np.ones(samples, np.float32)
+    if k > 0:
+        w[:ramp] = np.linspace(0.0, 1.0, ramp + 2, dtype=np.float32)[1:-1][: w.size]
+    if k < count - 1:
+        tail = min(ramp, w.size)
+        w[w.size - tail :] = np.linspace(1.0, 0.0, ramp + 2, dtype=np.float32)[1:-1][-tail:]
+    return w
+
+
+def overlap_add(parts: Sequence[np.ndarray], offsets: Sequence[float], window: float, sample_rate: int, length: int,
+                overlap: float = OVERLAP) -> np.ndarray:
+    """(channels, length) float32: the windows `parts` (channels, window samples), placed at their `offsets` (s, the
+    whole scene's, from `window_offsets`) and crossfaded with linear ramps that sum to 1 where windows overlap. Each
+    window's weight is made over its own span only, so memory grows with the output, not windows x length."""
+    out = np.zeros((parts[0].shape[0] if parts else 1, length), np.float32)
     ramp = max(1, int(round(overlap * sample_rate)))
-    for k, offset in enumerate(offsets):
-        start = int(round(offset * sample_rate))
-        stop = min(length, start + int(round(window * sample_rate)))
-        w = np.ones(stop - start)
-        if k > 0:
-            w[:ramp] = np.linspace(0.0, 1.0, ramp + 2)[1:-1][: w.size]
-        if k < len(offsets) - 1:
-            tail = min(ramp, w.size)
-            w[w.size - tail :] = np.linspace(1.0, 0.0, ramp + 2)[1:-1][-tail:]
-        weights[k, start:stop] = w
-    return weights
+    span = int(round(window * sample_rate))
+    for k, (part, offset) in enumerate(zip(parts, offsets)):
+        at = int(round(offset * sample_rate))
+        take = max(0, min(part.shape[-1], span, length - at))
+        weight = _ramp_weight(k, len(offsets), min(span, length - at), ramp)[:take]
+        out[:, at : at + take] += part[:, :take] * weight
+    return out
 
 
 class FlowModel:
@@ -61,16 +71,23 @@ class FlowModel:
     def __init__(self, path: str | Path, device: torch.device, steps: int | None = None, guidance: float | None = None) -> None:
         payload = checkpoints.load(path, "dit")
         self.path = Path(path)
-        self.config: dict[str, Any] = payload["config"]
-        self.mode = str(self.config["mode"])
-        self.codec = SpectralCodec(CodecConfig.from_dict(self.config["codec"])).to(device)
-        self.model = SpatialDiffusion(DitConfig.from_dict(self.config["dit"]), self.mode)
-        self.model.load_state_dict(payload["state"])
+        try:  # the config inside a file is read, not trusted
+            self.config: dict[str, Any] = dict(payload["config"])
+            self.mode = str(self.config["mode"])
+            codec = CodecConfig.from_dict(dict(self.config["codec"]))
+            dit = DitConfig.from_dict(dict(self.config["dit"]))
+            self.frames = int(self.config["frames"])
+            self.steps = steps or int(self.config.get("steps", DEFAULT_STEPS))
+            self.guidance = guidance if guidance is not None else float(self.config.get("guidance", DEFAULT_GUIDANCE))
+            _check_sizes(codec, dit, self.frames, self.steps, self.guidance)
+            self.codec = SpectralCodec(codec).to(device)
+            self.model = SpatialDiffusion(dit, self.mode)
+            self.model.load_state_dict(payload["state"])
+        except (KeyError, TypeError, ValueError, RuntimeError, AttributeError) as err:
+            reason = str(err).splitlines()[0] if str(err) else type(err).__name__
+            raise checkpoints.CheckpointError(f"{path} is not a usable DiT checkpoint ({reason[:200]})") from None
         self.model.eval().to(device)
         self.device = device
-        self.steps = steps or int(self.config.get("steps", DEFAULT_STEPS))
-        self.guidance = guidance if guidance is not None else float(self.config.get("guidance", DEFAULT_GUIDANCE))
-        self.frames = int(self.config["frames"])
         self._texts: TextEncoder | None = None
 
     @property
@@ -99,6 +116,19 @@ class FlowModel:
                                           list(seeds[start : start + BATCH]), progress=advance)
             out.append(self.codec.decode(latents, seed=int(seeds[start]) % 2**31).float().cpu().numpy())
         return np.concatenate(out)
+
+
+def _check_sizes(codec: CodecConfig, dit: DitConfig, frames: int, steps: int, guidance: float) -> None:
+    """ValueError naming the first size a checkpoint's config gives outside what a DiT of this project can be."""
+    limits = {"codec sample_rate": (codec.sample_rate, 8000, 192000), "codec mels": (codec.mels, 1, 512), "codec hop": (codec.hop, 1, 65536),
+              "codec n_fft": (codec.n_fft, 4, 65536), "codec iterations": (codec.iterations, 0, 1000), "frames": (frames, 1, 100_000),
+              "dit width": (dit.width, 1, 8192), "dit depth": (dit.depth, 1, 256), "dit heads": (dit.heads, 1, 256),
+              "dit patch": (dit.patch, 1, 1024), "steps": (steps, 1, 1000), "guidance": (guidance, 0, 20)}
+    for name, (value, low, high) in limits.items():
+        if not low <= value <= high:
+            raise ValueError(f"its {name} is {value}, outside [{low}, {high}]")
+    if dit.latent != codec.latent_channels:
+        raise ValueError(f"its DiT takes {dit.latent} latent channels, its codec gives {codec.latent_channels}")
 
 
 def _advance(update: Callable[[int], None], windows: int, _step: int) -> None:

@@ -27,7 +27,7 @@ from cascade.end_to_end import checkpoints
 from cascade.end_to_end.conditioning import NUMBERS, SPATIAL_MODES
 from cascade.end_to_end.data import GAIN_RANGE
 from cascade.end_to_end.events import EventWindow, event_windows
-from cascade.end_to_end.inference import OVERLAP, FlowModel, crossfade
+from cascade.end_to_end.inference import FlowModel, overlap_add
 from cascade.errors import GeneratorError, OptionError
 from cascade.mixer import Stem, mix
 from cascade.pipeline import DRY_TAIL, REVERB_TAIL_MAX, Cascade, event_seeds
@@ -95,13 +95,13 @@ class EndToEnd:
         tail = min(REVERB_TAIL_MAX, scene.room.rt60) if scene.room is not None else DRY_TAIL
         length_s = scene.duration if scene.duration is not None else scene.end + tail
         seeds = event_seeds(scene, seed)
-        offsets, jobs = event_windows(scene.model_copy(update={"duration": length_s}), seeds, window)
+        _, jobs = event_windows(scene.model_copy(update={"duration": length_s}), seeds, window)
         began = time.perf_counter()
         foa = self.generate([job.prompt if self.mode == "parametric" else job.caption for job in jobs],
                             [trained_gain(job.numbers) for job in jobs], [job.seed for job in jobs])
         timings["generate"] = time.perf_counter() - began
         began = time.perf_counter()
-        stems = self._stems(scene, jobs, foa, offsets, window, rate, length_s)
+        stems = self._stems(scene, jobs, foa, window, rate, length_s)
         timings["binaural"] = time.perf_counter() - began
         began = time.perf_counter()
         length = int(round(length_s * scene.sample_rate))
@@ -128,25 +128,18 @@ class EndToEnd:
         except RuntimeError as err:
             raise GeneratorError(f"end-to-end generation failed on {self.device}: {str(err).splitlines()[0]}") from None
 
-    def _stems(self, scene: Scene, jobs: list[EventWindow], foa: np.ndarray, offsets: list[float], window: float,
-               rate: int, length_s: float) -> list[Stem]:
+    def _stems(self, scene: Scene, jobs: list[EventWindow], foa: np.ndarray, window: float, rate: int, length_s: float) -> list[Stem]:
         """One stem per event: its windows crossfaded and summed at the model rate, resampled once to the scene's
         rate, and decoded to binaural through the HRTF."""
         assert scene.render is not None
         hrirs = load_hrirs(scene.render.hrtf, scene.render.hrtf_eq)
         model_length = int(round(length_s * rate))
-        weights = crossfade(offsets, window, OVERLAP, rate, model_length)
         length = int(round(length_s * scene.sample_rate))
         stems = []
-        for event in scene.events:
-            buffer = np.zeros((4, model_length))
-            for job, audio in zip(jobs, foa):
-                if job.event_id != event.id:
-                    continue
-                at = int(round(job.offset * rate))
-                take = min(audio.shape[-1], model_length - at)
-                buffer[:, at : at + take] += audio[:, :take] * weights[job.window, at : at + take]
-            ambix = fit_length(resample(buffer.astype(np.float32), rate, scene.sample_rate), length)
+        for event in scene.events:  # an event's windows are consecutive, so its own first and last need no outer ramp
+            mine = [(job.offset, audio) for job, audio in zip(jobs, foa) if job.event_id == event.id]
+            buffer = overlap_add([audio for _, audio in mine], [offset for offset, _ in mine], window, rate, model_length)
+            ambix = fit_length(resample(buffer, rate, scene.sample_rate), length)
             binaural = fit_length(decode_binaural(ambix, scene.sample_rate, hrirs), length)
             stems.append(Stem(event.id, 0.0, binaural, ambix, event.gain_db - float(np.clip(event.gain_db, *GAIN_RANGE))))
         return stems

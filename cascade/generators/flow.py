@@ -18,7 +18,7 @@ import numpy as np
 
 from cascade.end_to_end import checkpoints
 from cascade.end_to_end.conditioning import NUMBERS
-from cascade.end_to_end.inference import OVERLAP, FlowModel, crossfade, window_offsets
+from cascade.end_to_end.inference import FlowModel, overlap_add, window_offsets
 from cascade.errors import GeneratorError
 from cascade.generators import Generator, check_request, clip_length
 
@@ -66,12 +66,6 @@ class FlowGenerator(Generator):
         for k, duration in enumerate(durations):
             length = clip_length(float(duration), self.sample_rate)
             offsets = [offset for (clip, offset) in jobs if clip == k]
-            parts = [windows[j] for j, (clip, _) in enumerate(jobs) if clip == k]
-            weights = crossfade(offsets, window, OVERLAP, self.sample_rate, length)
-            clip = np.zeros(length)
-            for part, offset, weight in zip(parts, offsets, weights):
-                at = int(round(offset * self.sample_rate))
-                take = min(part.size, length - at)
-                clip[at : at + take] += part[:take] * weight[at : at + take]
-            clips.append(clip.astype(np.float32))
+            parts = [windows[j][None] for j, (clip, _) in enumerate(jobs) if clip == k]
+            clips.append(overlap_add(parts, offsets, window, self.sample_rate, length)[0])
         return clips
