@@ -13,7 +13,8 @@
     e2e-<mode>              cascade.end_to_end.EndToEnd(<mode>): the DiT generates every event's FOA from its conditions,
                             decoded to binaural through MIT KEMAR.
 
-The learned paths (flow, e2e-<mode>) read each event's prompt in the wording the held-out set assigns it
+The cascade rows mix "physical" (every event at its planned gain, as the end-to-end model is conditioned). The
+learned paths (flow, e2e-<mode>) read each event's prompt in the wording the held-out set assigns it
 (`benchmarks.compare_scenes`); the others read the taxonomy prompt.
 
 Costs per path: seconds to start (load models and render one 0.5 s scene), the mean seconds per scene of each stage
@@ -38,7 +39,6 @@ from benchmarks.renderer_fidelity import axd_sofa
 from cascade import Cascade
 from cascade.audio import fit_length
 from cascade.cache import ClipCache
-from cascade.generators import Generator
 from cascade.mixer import Stem, mix
 from cascade.result import RenderResult
 from cascade.scene import Generation, Position, Scene, SoundEvent
@@ -48,6 +48,7 @@ PROCEDURAL = "cascade-procedural-"
 FLOW = "cascade-flow-"
 CEILING = "e2e-ceiling"
 E2E_PREFIX = "e2e-"
+MIX = "physical"  # every event at its planned gain, as the end-to-end model is conditioned (not the designed mix's roles)
 LEARNED = (FLOW, E2E_PREFIX)  # paths that read the reworded prompts (the ceiling is the truth's audio)
 PROC_STATUS = Path("/proc/self/status")
 WARM_UP = Scene(events=[SoundEvent(id="warm-up", description="a bell rings", duration=0.5, position=Position(azimuth=30.0),
@@ -84,24 +85,6 @@ def head(name: str) -> str | None:
     return str(axd_sofa(2)) if name == TRUTH else None
 
 
-class FlowCascade(Cascade):
-    """The cascade with the `flow` generator of `checkpoint_dir` (the registry's flow takes the shipped checkpoint only)."""
-
-    def __init__(self, checkpoint_dir: Path | None, **options) -> None:
-        super().__init__(generator="flow", **options)
-        self.checkpoint_dir = checkpoint_dir
-        self._flow: Generator | None = None
-
-    def generator(self, backend: str, sample_rate: int, recorded_folder: str | None = None) -> Generator:
-        if backend != "flow":
-            return super().generator(backend, sample_rate, recorded_folder)
-        if self._flow is None:
-            from cascade.generators.flow import FlowGenerator
-
-            self._flow = FlowGenerator(self.checkpoint_dir)
-        return self._flow
-
-
 class CodecCeiling:
     """The truth with every event's AmbiX through the end-to-end codec of `checkpoint` (dit_<mode>.pt) and back."""
 
@@ -110,7 +93,7 @@ class CodecCeiling:
         from cascade.end_to_end.codec import CodecConfig, SpectralCodec
 
         self.codec = SpectralCodec(CodecConfig.from_dict(checkpoints.load(checkpoint, "dit")["config"]["codec"]))
-        self.truth = Cascade(renderer="foa", cache=False, workers=1)
+        self.truth = Cascade(renderer="foa", cache=False, workers=1, mix=MIX)
 
     def round_trip(self, foa: np.ndarray, sample_rate: int, seed: int = 0) -> np.ndarray:
         """(4, n) AmbiX at `sample_rate` encoded and decoded by the codec (at the codec's rate), same length."""
@@ -144,11 +127,12 @@ class CodecCeiling:
 def pipeline(name: str, checkpoint_dir: Path | None, clip_cache: ClipCache | None = None) -> Callable[[Scene], RenderResult]:
     """The pipeline object of path `name` (nothing loaded yet); `clip_cache` keeps the flow generator's clips between its rows."""
     if name == TRUTH:
-        return Cascade(renderer="hrtf", hrtf=head(name), cache=False, workers=1)
+        return Cascade(renderer="hrtf", hrtf=head(name), cache=False, workers=1, mix=MIX)
     if name.startswith(PROCEDURAL):
-        return Cascade(renderer=name.removeprefix(PROCEDURAL), cache=False, workers=1)
+        return Cascade(renderer=name.removeprefix(PROCEDURAL), cache=False, workers=1, mix=MIX)
     if name.startswith(FLOW):
-        return FlowCascade(checkpoint_dir, renderer=name.removeprefix(FLOW), cache=clip_cache or False, workers=1)
+        return Cascade(generator="flow", generator_options={"flow": {"checkpoint_dir": checkpoint_dir}}, renderer=name.removeprefix(FLOW),
+                       cache=clip_cache or False, workers=1, mix=MIX)
     from cascade.end_to_end.checkpoints import SHIPPED
 
     folder = Path(checkpoint_dir) if checkpoint_dir is not None else SHIPPED
@@ -199,8 +183,9 @@ def parameters(pipe: Callable[[Scene], RenderResult]) -> int:
         renderer = pipe.renderer(pipe.renderer_name, pipe.hrtf, "diffuse")
         model = getattr(renderer, "model", None)
         count = _count(model) if model is not None else 0
-        if isinstance(pipe, FlowCascade) and pipe._flow is not None:
-            count += _count(pipe._flow.model.model) + _text_encoder_parameters()  # type: ignore[attr-defined]
+        if pipe.generator_name == "flow":
+            flow = pipe.generator("flow", WARM_UP.sample_rate)
+            count += _count(flow.model.model) + _text_encoder_parameters()  # type: ignore[attr-defined]
         return count
     from cascade.end_to_end.pipeline import EndToEnd
 

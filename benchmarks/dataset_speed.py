@@ -1,15 +1,16 @@
-"""Dataset builder speed and memory: items per second in one process on one CPU, Ray's speed-up with 2 workers, and the
-driver's peak memory at two dataset sizes.
+"""Dataset builder speed and memory: items per second in one process on one CPU, the local process pool against Ray at
+the same worker count, and the driver's peak memory at two dataset sizes.
 
-    python -m benchmarks.dataset_speed [--items 80] [--sample-rate 24000] [--variants] [--ray] [--memory 200 2000]
+    python -m benchmarks.dataset_speed [--items 80] [--sample-rate 24000] [--variants] [--ray [--rounds 2]] [--memory 200 2000]
         [--memory-engines local ray] [--summary-png PATH] [--json PATH]
 
 Default config (procedural clips and espeak-ng speech, HRTF, 4 s items, 1-3 events, half in rooms). The 1-process
 rate, the per-part breakdown and the variants run in a child process confined to one CPU from its start (every
 thread pool included); items/s counts wall time after a warm-up of a few items (imports, HRIR set), and "CPU
 items/s" divides by that process's CPU time, which a busy machine disturbs less.
-Ray starts a local runtime with 2 CPUs on the CPUs this process may use; its start cost is ray.init plus the
-first items' extra time (worker processes importing the project and loading the HRIRs). Peak memory is the
+With --ray, the local process pool and Ray run the same cold build at the same worker count (2) in this one run,
+alternated: steady items/s after the first 2 x workers items, and each engine's fixed start cost (wall time beyond
+items / steady rate: opening the engine, ray.init for Ray, workers importing the project and loading the HRIRs). Peak memory is the
 driver process's maximum resident set (ru_maxrss of a child process that runs only the build). The load average
 is printed beside each figure: the machine may be shared.
 """
@@ -21,6 +22,7 @@ import json
 import os
 import resource
 import shutil
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -31,7 +33,7 @@ from pathlib import Path
 from benchmarks.timing import machine
 from cascade.dataset import DatasetConfig, build, parse_config
 from cascade.dataset.build import write_item
-from cascade.dataset.engines import available_cpus
+from cascade.dataset.engines import available_cpus, open_engine
 from cascade.dataset.item import ItemRenderer
 
 WARM_ITEMS = 4
@@ -98,23 +100,41 @@ def variants(items: int) -> dict:
 MEASURES: dict[str, Callable[..., dict]] = {"local_rate": local_rate, "breakdown": breakdown, "variants": variants}
 
 
-def ray_rate(config: DatasetConfig, items: int, folder: Path, workers: int = 2) -> dict:
-    """Ray with `workers` CPUs: start cost (init + warm-up beyond the steady per-item time) and steady items per second."""
-    import ray
-
+def engine_run(engine: str, config: DatasetConfig, items: int, workers: int, folder: Path) -> dict:
+    """One cold build of `items` items by `engine` ('local' process pool or 'ray') with `workers` workers, as `build` runs it
+    (engine opened, items written as they finish, engine closed), timed per item: steady items/s after the first
+    2 x workers items, and the fixed start cost, the wall time beyond `items` / steady rate (opening the engine, workers
+    importing the project and loading the HRIRs, closing)."""
+    folder.mkdir(parents=True, exist_ok=True)
     began = time.perf_counter()
-    ray.init(num_cpus=workers, include_dashboard=False, logging_level="WARNING", log_to_driver=False)
-    init_s = time.perf_counter() - began
+    engine_ = open_engine(engine, config, workers, None, 0)
+    finished = []
     try:
-        began = time.perf_counter()
-        build(folder, 2 * workers, config, engine="ray", workers=workers)
-        warm_s = time.perf_counter() - began
-        load_before = _load()
-        report = build(folder, 2 * workers + items, engine="ray", workers=workers)
+        for item in engine_.items(range(items)):
+            write_item(folder, item)
+            finished.append(time.perf_counter() - began)
     finally:
-        ray.shutdown()
-    return {"workers": workers, "items": report.built, "items_per_s": report.rate, "init_s": init_s,
-            "start_cost_s": init_s + warm_s - 2 * workers / report.rate, "load_before": load_before, "load_after": _load()}
+        engine_.close()
+    wall = time.perf_counter() - began
+    skip = 2 * workers
+    rate = (items - skip) / (finished[-1] - finished[skip - 1])
+    return {"engine": engine, "workers": workers, "items": items, "items_per_s": rate, "start_cost_s": wall - items / rate,
+            "first_item_s": finished[0], "wall_s": wall}
+
+
+def pool_against_ray(config: DatasetConfig, items: int, rounds: int, scratch: Path, workers: int = 2) -> dict:
+    """The local process pool and Ray at the same worker count in this one run, alternated over `rounds` rounds (pool
+    first): each engine's runs, the median of its steady rates and start costs, and Ray's rate over the pool's."""
+    runs: dict[str, list[dict]] = {"local": [], "ray": []}
+    for round_ in range(rounds):
+        for engine in ("local", "ray"):
+            load_before = _load()
+            run = engine_run(engine, config, items, workers, scratch / f"{engine}-{round_}")
+            runs[engine].append({**run, "load_before": load_before, "load_after": _load()})
+    median = {engine: {"items_per_s": statistics.median(r["items_per_s"] for r in found),
+                       "start_cost_s": statistics.median(r["start_cost_s"] for r in found)} for engine, found in runs.items()}
+    return {"workers": workers, "items": items, "rounds": rounds, "runs": runs, "median": median,
+            "ray_over_pool": median["ray"]["items_per_s"] / median["local"]["items_per_s"]}
 
 
 def peak_memory(n: int, engine: str, sample_rate: int, summary_png: Path | None = None) -> dict:
@@ -151,7 +171,9 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="cascade bench dataset", description=__doc__.splitlines()[0])
     parser.add_argument("--items", type=int, default=80, help="items timed after the warm-up")
     parser.add_argument("--sample-rate", type=int, default=DatasetConfig().sample_rate, help="Hz (default: the default config's)")
-    parser.add_argument("--ray", action="store_true", help="also measure Ray with 2 workers (needs the ray extra)")
+    parser.add_argument("--ray", action="store_true", help="also measure the local process pool and Ray at 2 workers each, alternated "
+                        "(needs the ray extra)")
+    parser.add_argument("--rounds", type=int, default=2, help="pool/Ray rounds with --ray")
     parser.add_argument("--variants", action="store_true", help="also the CPU cost per item without rooms, without moving sources, ...")
     parser.add_argument("--memory", type=int, nargs="*", metavar="N", help="peak driver memory building these sizes, e.g. 200 2000")
     parser.add_argument("--memory-engines", nargs="+", default=["local"], choices=["local", "ray"])
@@ -171,12 +193,15 @@ def main(argv: list[str] | None = None) -> int:
             costs = figures["cpu_ms_per_item"] = confined("variants", min(args.items, 25))
             print("  CPU ms per item: " + ", ".join(f"{k} {v:.0f}" for k, v in costs.items()) + f" ({_load()})")
         if args.ray:
-            remote = figures["ray"] = ray_rate(config, args.items, Path(scratch) / "ray")
-            remote["speedup"] = remote["items_per_s"] / local["items_per_s"]
-            remote["efficiency"] = remote["speedup"] / remote["workers"]
-            print(f"ray, {remote['workers']} workers: {remote['items_per_s']:.2f} items/s, {remote['speedup']:.2f}x the 1-process rate "
-                  f"(efficiency {100 * remote['efficiency']:.0f} %); start cost {remote['start_cost_s']:.1f} s (ray.init "
-                  f"{remote['init_s']:.1f} s); {remote['load_before']} before, {remote['load_after']} after")
+            both = figures["pool_vs_ray"] = pool_against_ray(config, args.items, args.rounds, Path(scratch) / "engines")
+            for engine in ("local", "ray"):
+                for run in both["runs"][engine]:
+                    print(f"{'local pool' if engine == 'local' else 'ray':>10}, {run['workers']} workers: {run['items_per_s']:.2f} items/s "
+                          f"steady, start cost {run['start_cost_s']:.1f} s (first item after {run['first_item_s']:.1f} s; {run['items']} items "
+                          f"in {run['wall_s']:.1f} s; {run['load_before']} before, {run['load_after']} after)")
+            pool, ray = both["median"]["local"], both["median"]["ray"]
+            print(f"median of {args.rounds}: pool {pool['items_per_s']:.2f} items/s, Ray {ray['items_per_s']:.2f} items/s = "
+                  f"{both['ray_over_pool']:.2f}x the pool's; start cost pool {pool['start_cost_s']:.1f} s, Ray {ray['start_cost_s']:.1f} s")
     for engine in args.memory_engines if args.memory else []:
         for n in args.memory:
             memory = peak_memory(n, engine, args.sample_rate, args.summary_png if n == max(args.memory) else None)

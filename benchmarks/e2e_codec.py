@@ -50,12 +50,12 @@ def tagger_labels() -> list[str]:
     return sorted({event_label(name, "procedural") for name in TRAINING_CLASSES})
 
 
-def _span(example: Example) -> slice:
+def event_span(example: Example) -> slice:
     start = max(example.start, 0.0)
     return slice(int(start * RATE), int(min(example.start + example.total, 4.0) * RATE))
 
 
-def _level_db(signal: np.ndarray) -> float:
+def level_db(signal: np.ndarray) -> float:
     return 10 * float(np.log10(np.mean(signal.astype(np.float64) ** 2) + 1e-20))
 
 
@@ -80,7 +80,7 @@ def round_trip_figures(codec: SpectralCodec, inputs: np.ndarray, examples: list[
     acc_out = float(np.mean([p == t for p, t in zip(tagger.predict(w_out, RATE), truth)]))
     inside = [k for k, e in enumerate(examples) if e.start > 0.05]
     onsets = np.array([abs(onset(w_out[k], RATE) - onset(w_in[k], RATE)) for k in inside]) * 1000
-    levels = np.array([abs(_level_db(w_out[k][_span(e)]) - _level_db(w_in[k][_span(e)])) for k, e in enumerate(examples)])
+    levels = np.array([abs(level_db(w_out[k][event_span(e)]) - level_db(w_in[k][event_span(e)])) for k, e in enumerate(examples)])
     figures = {"tagger_input": acc_in, "tagger_round_trip": acc_out, "tagger_kept": acc_out / max(acc_in, 1e-9),
                "onset_ms": {"median": float(np.nanmedian(onsets)), "p90": float(np.nanpercentile(onsets, 90)), "items": len(inside)},
                "level_db": {"median": float(np.median(levels)), "p90": float(np.percentile(levels, 90))},

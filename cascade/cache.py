@@ -10,7 +10,7 @@ import contextlib
 import hashlib
 import json
 import os
-import shutil
+import re
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -25,10 +25,19 @@ DEFAULT_LIMIT_GB = 2.0
 LIMIT_VARIABLE = "CASCADE_CACHE_MAX_GB"
 
 
+# what the cache writes, relative to its root: the only files `clear` removes (a temporary is `.NAME.PID-RANDOM.tmp`)
+_OWN_FILES = re.compile(r"^(?:clips/[0-9a-f]{2}/|hrirs/|compare/)\.?(?:[0-9a-f]{64}\.npy|[0-9a-f]{32}-[a-z0-9-]+\.npz"
+                        r"|tagger-[0-9a-f]{12}\.pt)(?:\.[^/]+\.tmp)?$")
+
+
 def cache_root() -> Path:
-    """Where prepared data is kept: $CASCADE_CACHE_DIR, else ~/.cache/text2spatial (clips/, hrirs/)."""
+    """Where prepared data is kept: $CASCADE_CACHE_DIR, else ~/.cache/text2spatial (clips/, hrirs/); OptionError when
+    the variable names something that is not a folder."""
     root = os.environ.get("CASCADE_CACHE_DIR")
-    return Path(root).expanduser() if root else Path.home() / ".cache" / "text2spatial"
+    path = Path(root).expanduser() if root else Path.home() / ".cache" / "text2spatial"
+    if root and path.exists() and not path.is_dir():
+        raise OptionError(f"CASCADE_CACHE_DIR={root} is not a folder; point it at a folder (it is made if missing) or unset it")
+    return path
 
 
 def default_folder() -> Path:
@@ -123,9 +132,20 @@ class ClipCache:
         self._size = size
 
 
-def clear(folder: Path) -> Usage:
-    """Remove everything under the cache folder `folder`; returns what was there."""
-    before = usage(folder)
-    if folder.is_dir():
-        shutil.rmtree(folder)
-    return before
+def clear(root: Path) -> tuple[Usage, Usage]:
+    """Remove what the cache wrote under `root` (clips, prepared HRIR sets, tagger models) and the folders left empty;
+    any other file (the user's own, a trained model) stays. Returns (removed, kept)."""
+    removed: list[int] = []
+    kept: list[int] = []
+    if root.is_dir():
+        for path in sorted(root.rglob("*"), reverse=True):  # files before the folders that hold them
+            if path.is_symlink() or path.is_file():
+                own = _OWN_FILES.match(path.relative_to(root).as_posix()) is not None and not path.is_symlink()
+                size = path.lstat().st_size
+                if own:
+                    path.unlink(missing_ok=True)
+                (removed if own else kept).append(size)
+            elif path.is_dir() and path.relative_to(root).parts[0] in ("clips", "hrirs", "compare"):
+                with contextlib.suppress(OSError):
+                    path.rmdir()  # only when empty
+    return Usage(root, len(removed), sum(removed)), Usage(root, len(kept), sum(kept))

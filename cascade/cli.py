@@ -26,6 +26,7 @@ from cascade.scene import json_schema
 from cascade.seeds import MAX_SEED
 
 EXIT_USAGE = 2
+Flags = argparse.ArgumentParser | argparse._ArgumentGroup  # where flags are added: a parser or one group of its help
 
 BENCHMARKS = {
     "speed": "benchmarks.cascade_speed",
@@ -34,6 +35,7 @@ BENCHMARKS = {
     "renderer-speed": "benchmarks.renderer_speed",
     "generators": "benchmarks.generator_speed",
     "rooms": "benchmarks.room_acoustics",
+    "mix-levels": "benchmarks.mix_levels",
     "dataset": "benchmarks.dataset_speed",
     "e2e-codec": "benchmarks.e2e_codec",
     "e2e-spatial": "benchmarks.e2e_spatial",
@@ -95,18 +97,19 @@ def _port(text: str) -> int:
     return value
 
 
-def _backend_flags(parser: argparse.ArgumentParser, registry: Registry[Any], flag: str, default_help: str) -> None:
+def _backend_flags(parser: Flags, registry: Registry[Any], flag: str, default_help: str, options: Flags | None = None) -> None:
     """`--generator` etc. with the registry's names as choices, and one flag per option any of its backends declares
-    (a flag several backends share, such as --device, is added once and reaches each of them)."""
+    (a flag several backends share, such as --device, is added once and reaches each of them), into `options` if given."""
     parser.add_argument(flag, choices=registry.names(), metavar=registry.kind.upper(), help=f"{default_help}. {registry.help()}")
+    options = parser if options is None else options
     for entry in registry:
         for option in entry.options:
-            if option.flag is None or option.flag in parser._option_string_actions:
+            if option.flag is None or option.flag in options._option_string_actions:
                 continue
             if option.switch:
-                parser.add_argument(option.flag, action="store_true", default=None, help=option.help)
+                options.add_argument(option.flag, action="store_true", default=None, help=option.help)
             else:
-                parser.add_argument(option.flag, type=option.type, choices=option.choices, metavar=option.metavar, help=option.help)
+                options.add_argument(option.flag, type=option.type, choices=option.choices, metavar=option.metavar, help=option.help)
 
 
 def _backend_options(args: argparse.Namespace, registry: Registry[Any]) -> dict[str, dict[str, Any]]:
@@ -119,8 +122,19 @@ def _backend_options(args: argparse.Namespace, registry: Registry[Any]) -> dict[
     return options
 
 
+def _version() -> str:
+    """The installed distribution's version, or "unknown" when the code runs from a checkout that is not installed."""
+    from importlib.metadata import PackageNotFoundError, version
+
+    try:
+        return version("text2spatial-cascade")
+    except PackageNotFoundError:
+        return "unknown (not installed)"
+
+
 def _build_parser() -> argparse.ArgumentParser:
     parser = _Parser(prog="cascade", description="Turn a written scene into binaural and first-order ambisonics audio.")
+    parser.add_argument("--version", action="version", version=f"cascade {_version()}")
     verbs = parser.add_subparsers(dest="verb", required=True, metavar="VERB", parser_class=_Parser)
 
     plan = verbs.add_parser("plan", help="text -> scene JSON", description="Plan a scene from text and print or save its JSON.")
@@ -131,35 +145,44 @@ def _build_parser() -> argparse.ArgumentParser:
     render = verbs.add_parser("render", help="text or scene.json -> binaural + AmbiX WAV",
                               description="Render a text or a scene file. Writes OUT (binaural), OUT_foa.wav (AmbiX: W,Y,Z,X, SN3D) "
                                           "and OUT.json (the resolved scene).")
-    render.add_argument("input", help="a scene description, or a path to a .json scene file")
-    render.add_argument("-o", "--output", type=Path, default=Path("scene.wav"),
-                        help="binaural file to write; its extension picks the container: .wav, .flac, .ogg, .opus, .mp3 (stereo only), .aiff, .caf, .w64, .rf64 (default: scene.wav)")
-    _backend_flags(render, planners.REGISTRY, "--planner", "text -> scene backend (default: rules)")
-    _backend_flags(render, generators.REGISTRY, "--generator",
-                   "mono clip backend (default: what a scene file records, else auto)")
-    _backend_flags(render, renderers.REGISTRY, "--renderer", "binaural renderer (default: what a scene file records, else hrtf)")
+    files = render.add_argument_group("input/output")
+    files.add_argument("input", help="a scene description, or a path to a .json scene file")
+    files.add_argument("-o", "--output", type=Path, default=Path("scene.wav"),
+                       help="binaural file to write; its extension picks the container: .wav, .flac, .ogg, .opus, .mp3 (stereo only), .aiff, .caf, .w64, .rf64 (default: scene.wav)")
+    files.add_argument("--stems", action="store_true", help="also write each event's binaural and AmbiX stem into OUT_stems/")
+    files.add_argument("--fuma", action="store_true", help="also write OUT_fuma.wav (FuMa channel order and normalisation)")
+    files.add_argument("--bit-depth", choices=["16", "24", "32f"], help="sample format where the container takes one (default 24-bit PCM)")
+    files.add_argument("-q", "--quiet", action="store_true", help="print only errors (no notes, progress or warnings)")
+    backends = render.add_argument_group("backends")
+    backends.add_argument("--pipeline", choices=["cascade", "end-to-end"], default="cascade",
+                          help="cascade (planner, generator, spatializer, mixer; default) or end-to-end (the latent diffusion "
+                               "model that generates FOA from text and spatial parameters; binaural decoded from its FOA)")
+    backend_options = render.add_argument_group("backend options", "each reaches the backends that take it; the others ignore it")
+    _backend_flags(backends, planners.REGISTRY, "--planner", "text -> scene backend (default: rules)", backend_options)
+    _backend_flags(backends, generators.REGISTRY, "--generator", "mono clip backend (default: what a scene file records, else auto)",
+                   backend_options)
+    _backend_flags(backends, renderers.REGISTRY, "--renderer", "binaural renderer (default: what a scene file records, else hrtf)",
+                   backend_options)
+    backend_options.add_argument("--e2e-mode", choices=["parametric", "descriptive"], default="parametric",
+                                 help="end-to-end conditioning: a plain prompt plus numbers (parametric, default) or a spatial caption")
+    backend_options.add_argument("--e2e-checkpoints", metavar="FOLDER", help="folder with dit_<mode>.pt (default: the shipped ones)")
+    rendering = render.add_argument_group("room and rendering")
     sofa_renderers = ", ".join(e.name for e in renderers.REGISTRY if e.takes("sofa"))
-    render.add_argument("--hrtf", metavar="SOFA", help=f"SOFA file for the {sofa_renderers} renderers (default: MIT KEMAR)")
-    render.add_argument("--hrtf-eq", choices=["diffuse", "none"],
-                        help="HRTF equalisation: diffuse-field, so headphones hear the timbre of the AmbiX W channel (default), "
-                             "or none (the set as measured)")
-    render.add_argument("--sample-rate", type=int, choices=SAMPLE_RATES, help="output rate in Hz (default: the scene's, 44100)")
-    render.add_argument("--seed", type=_seed, help="scene seed (default: the scene's, 0); new clip seeds for every event "
-                                                   "that has no seed of its own")
-    render.add_argument("--loudness", type=_loudness, help="integrated loudness target of the binaural mix in LUFS, [-60, -5] (default -20)")
-    render.add_argument("--stems", action="store_true", help="also write each event's binaural and AmbiX stem into OUT_stems/")
-    render.add_argument("--fuma", action="store_true", help="also write OUT_fuma.wav (FuMa channel order and normalisation)")
-    render.add_argument("--bit-depth", choices=["16", "24", "32f"], help="sample format where the container takes one (default 24-bit PCM)")
-    render.add_argument("--no-cache", action="store_true", help="regenerate every clip instead of reusing cached ones")
-    render.add_argument("--max-memory", type=float, metavar="GB",
+    rendering.add_argument("--hrtf", metavar="SOFA", help=f"SOFA file for the {sofa_renderers} renderers (default: MIT KEMAR)")
+    rendering.add_argument("--hrtf-eq", choices=["diffuse", "none"],
+                           help="HRTF equalisation: diffuse-field, so headphones hear the timbre of the AmbiX W channel (default), "
+                                "or none (the set as measured)")
+    rendering.add_argument("--sample-rate", type=int, choices=SAMPLE_RATES, help="output rate in Hz (default: the scene's, 44100)")
+    rendering.add_argument("--seed", type=_seed, help="scene seed (default: the scene's, 0); new clip seeds for every event "
+                                                      "that has no seed of its own")
+    rendering.add_argument("--loudness", type=_loudness, help="integrated loudness target of the binaural mix in LUFS, [-60, -5] (default -20)")
+    rendering.add_argument("--mix", choices=["designed", "physical"],
+                           help="designed: each event at the loudness of its role, then the distance model (default: what a scene file "
+                                "records, else designed); physical: clips as generated, plain 1/r")
+    rendering.add_argument("--no-cache", action="store_true", help="regenerate every clip instead of reusing cached ones")
+    limits = render.add_argument_group("limits")
+    limits.add_argument("--max-memory", type=float, metavar="GB",
                         help="refuse scenes estimated to need more memory than this (env CASCADE_MAX_MEMORY_GB; default 4)")
-    render.add_argument("-q", "--quiet", action="store_true", help="print only errors (no notes, progress or warnings)")
-    render.add_argument("--pipeline", choices=["cascade", "end-to-end"], default="cascade",
-                        help="cascade (planner, generator, spatializer, mixer; default) or end-to-end (the latent diffusion "
-                             "model that generates FOA from text and spatial parameters; binaural decoded from its FOA)")
-    render.add_argument("--e2e-mode", choices=["parametric", "descriptive"], default="parametric",
-                        help="end-to-end conditioning: a plain prompt plus numbers (parametric, default) or a spatial caption")
-    render.add_argument("--e2e-checkpoints", metavar="FOLDER", help="folder with codec.pt and dit_<mode>.pt (default: the shipped ones)")
 
     plot = verbs.add_parser("plot", help="scene.json -> PNG: map of the sources and timeline of the events",
                             description="Draw a scene file: a top view of the listener and every source beside a timeline of the events.")
@@ -171,6 +194,8 @@ def _build_parser() -> argparse.ArgumentParser:
                           description="Serve the web app until interrupted (Ctrl-C). Nothing is sent anywhere; open the printed address in a browser.")
     ui.add_argument("--host", default="127.0.0.1", help="address to listen on (default: 127.0.0.1, this machine only)")
     ui.add_argument("--port", type=_port, default=7860, help="port to listen on (default: 7860)")
+    ui.add_argument("--library", action="append", metavar="FOLDER", help="offer this sound folder to the library generator "
+                    "(repeat for more); the app reads no other folder")
 
     dataset = verbs.add_parser("dataset", help="build a spatial audio training set", description="Draw many scenes from a distribution and "
                                "render them into a dataset folder (FOA, binaural, DCASE CSV, captions, metadata.jsonl).")
@@ -182,6 +207,8 @@ def _build_parser() -> argparse.ArgumentParser:
     build.add_argument("--seed", type=_seed, help="dataset seed (default: the config's, 0)")
     build.add_argument("--config", type=Path, metavar="FILE", help="distribution to draw from, JSON or YAML (default: the folder's, "
                        "else the built-in default); see cascade.dataset.config")
+    build.add_argument("--preset", choices=["starss23"], help="start from a preset config (not with --config): starss23 = 24 kHz, "
+                       "16-bit PCM, 5 s items, the 13 STARSS23 classes in the label files")
     build.add_argument("--engine", choices=["local", "ray"], default="local", help="local processes (default) or Ray tasks")
     build.add_argument("--ray-address", metavar="ADDR", help="Ray cluster to join, e.g. auto or ray://head:10001 (default: start a local runtime)")
     build.add_argument("--workers", type=_positive, metavar="K", help="items rendered at once (default: every CPU this process may use)")
@@ -193,7 +220,7 @@ def _build_parser() -> argparse.ArgumentParser:
     cache = verbs.add_parser("cache", help="show or clear the cache of clips and prepared HRIR sets",
                              description="The cache folder is $CASCADE_CACHE_DIR or ~/.cache/text2spatial; clips are kept under "
                                          "$CASCADE_CACHE_MAX_GB (default 2 GB), least recently used removed first.")
-    cache.add_argument("action", choices=["info", "clear"], help="info: where it is and what it holds; clear: remove all of it")
+    cache.add_argument("action", choices=["info", "clear"], help="info: where it is and what it holds; clear: remove what the cache made (other files stay)")
 
     bench = verbs.add_parser("bench", help="run a benchmark", description="Run one of the benchmarks in benchmarks/; extra arguments go to it.")
     bench.add_argument("name", choices=sorted(BENCHMARKS), help="which benchmark")
@@ -210,7 +237,7 @@ def _build_parser() -> argparse.ArgumentParser:
     # every argument, options included, goes to cascade.training.nfs ("+" keeps argparse from reading "--x" here)
     train = verbs.add_parser("train-nfs", help="train the Neural Fourier Shift renderer", add_help=False, prefix_chars="+")
     train.add_argument("rest", nargs=argparse.REMAINDER)
-    train_e2e = verbs.add_parser("train-e2e", help="train the end-to-end model: codec|dit|synth|export (see train-e2e --help)",
+    train_e2e = verbs.add_parser("train-e2e", help="train the learned models (end-to-end DiTs, the flow generator): synth|dit|export",
                                  add_help=False, prefix_chars="+")
     train_e2e.add_argument("rest", nargs=argparse.REMAINDER)
     return parser
@@ -253,10 +280,11 @@ def _plan(args: argparse.Namespace) -> int:
 
 def _render(args: argparse.Namespace) -> int:
     from cascade.pipeline import Cascade
-    from cascade.result import check_outputs, output_paths
+    from cascade.result import check_outputs, container_notes, earlier_leftovers, output_paths
 
     if args.pipeline == "end-to-end":
-        foreign = [flag for flag, value in (("--generator", args.generator), ("--renderer", args.renderer)) if value is not None]
+        foreign = [flag for flag, value in (("--generator", args.generator), ("--renderer", args.renderer), ("--mix", args.mix))
+                   if value is not None]
         if foreign:
             raise OptionError(f"{' and '.join(foreign)} belong to the cascade; the end-to-end pipeline generates FOA itself "
                               "and decodes it to binaural (drop them or use --pipeline cascade)")
@@ -265,7 +293,8 @@ def _render(args: argparse.Namespace) -> int:
     planner = args.planner or "rules"
     source = _input(args.input)
     inputs = [Path(p) for p in (args.hrtf, source if isinstance(source, Path) else None) if p is not None]
-    check_outputs(output_paths(args.output, fuma=args.fuma), inputs, args.sample_rate, args.bit_depth)
+    check_outputs(output_paths(args.output, fuma=args.fuma, bit_depth=args.bit_depth), inputs, args.bit_depth)
+    earlier_leftovers(output_paths(args.output, fuma=args.fuma, bit_depth=args.bit_depth))
     stem_folder = args.output.with_suffix("").with_name(args.output.stem + "_stems")
     if args.stems and stem_folder.exists() and not stem_folder.is_dir():
         raise OutputError(f"{stem_folder} exists and is not a folder; move it or choose another name with -o")
@@ -281,18 +310,19 @@ def _render(args: argparse.Namespace) -> int:
         pipe = Cascade(planner=planner, generator=generator, renderer=args.renderer, hrtf=args.hrtf, hrtf_eq=args.hrtf_eq,
                        sample_rate=args.sample_rate, loudness=args.loudness, planner_options=planner_options,
                        generator_options=generator_options, renderer_options=_backend_options(args, renderers.REGISTRY),
-                       cache=not args.no_cache, max_memory_gb=args.max_memory)
+                       cache=not args.no_cache, max_memory_gb=args.max_memory, mix=args.mix)
     result = pipe(source, seed=args.seed)
     written = result.save_all(args.output, stems=args.stems, fuma=args.fuma, bit_depth=args.bit_depth)
     if not args.quiet:
-        for note in result.notes:
+        for note in [*result.notes, *container_notes(args.output, result.sample_rate, args.bit_depth)]:
             print(_printable(note))
         for event in result.scene.events:
             p, g = event.position, event.generation
             assert g is not None
             moving = " (moving)" if event.moves else ""
+            loudness = f", {event.loudness:.1f} LUFS" if event.loudness is not None else ""
             print(f"  {_printable(event.id)}: '{_printable(event.description)}' {event.start:.2f}-{event.end:.2f} s at az "
-                  f"{p.azimuth:.0f}°, el {p.elevation:.0f}°, {p.distance:.1f} m{moving} [{g.backend}, seed {g.seed}]")
+                  f"{p.azimuth:.0f}°, el {p.elevation:.0f}°, {p.distance:.1f} m{moving} [{g.backend}, seed {g.seed}{loudness}]")
         timing = ", ".join(f"{k} {v * 1000:.0f} ms" for k, v in result.timings.items())
         print(f"timings: {timing}")
         print("wrote " + ", ".join(str(p) for p in written))
@@ -317,8 +347,9 @@ def _cache(args: argparse.Namespace) -> int:
 
     root = cache.cache_root()
     if args.action == "clear":
-        removed = cache.clear(root)
-        print(f"removed {removed.entries} files ({removed.size / 2**20:.1f} MB) from {root}")
+        removed, kept = cache.clear(root)
+        print(f"removed {removed.entries} files ({removed.size / 2**20:.1f} MB) from {root}"
+              + (f"; kept {kept.entries} files the cache did not make" if kept.entries else ""))
         return 0
     clips, hrirs = cache.usage(root / "clips"), cache.usage(root / "hrirs")
     print(f"cache: {root}\n  clips: {clips.entries} ({clips.size / 2**20:.1f} MB of at most {cache.size_limit() / 2**30:g} GB)\n"
@@ -377,7 +408,7 @@ def main(argv: list[str] | None = None) -> int:
         if args.verb == "ui":
             from cascade.ui import serve
 
-            serve(args.host, args.port)
+            serve(args.host, args.port, args.library)
             return 0
         if args.verb == "cache":
             return _cache(args)
@@ -406,13 +437,20 @@ def main(argv: list[str] | None = None) -> int:
 
 
 def entry() -> None:
-    """The `cascade` command: SIGTERM and SIGHUP end it like Ctrl-C, so files being written are cleaned up."""
+    """The `cascade` command: SIGTERM and SIGHUP end it like Ctrl-C, so files being written are cleaned up; a closed
+    stdout ends it quietly with status 141 (128 + SIGPIPE)."""
     def stop(number: int, _frame: object) -> None:
         raise SystemExit(128 + number)
 
     for sig in (signal.SIGTERM, signal.SIGHUP):
         signal.signal(sig, stop)
-    sys.exit(main())
+    try:
+        code = main()
+        sys.stdout.flush()
+    except BrokenPipeError:  # the reader of our output left (`cascade schema | head -1`): stop quietly, as SIGPIPE would
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        code = 128 + signal.SIGPIPE
+    sys.exit(code)
 
 
 if __name__ == "__main__":

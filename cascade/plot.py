@@ -50,6 +50,7 @@ TAIL_MARK = 0.05  # s: audio running this much past the last event gets a dashed
 WAVEFORM_BINS = 1500
 SPECTROGRAM_FRAME = 1024  # samples, Hann window, 50 % hop
 SPECTROGRAM_PIXELS = (320, 128)  # at most this many time frames and frequency bins are drawn
+FIGURE_FORMATS = (".png", ".pdf", ".svg")
 
 
 def scene_figure(scene: Scene, binaural: np.ndarray | None = None, sample_rate: int | None = None) -> Figure:
@@ -81,14 +82,25 @@ def result_figure(result: RenderResult) -> Figure:
     return scene_figure(result.scene, result.binaural, result.sample_rate)
 
 
+def figure_format(path: str | Path) -> str:
+    """The image format `path`'s extension names (png, pdf or svg); OutputError listing them for any other."""
+    from cascade.errors import OutputError
+
+    suffix = Path(path).suffix.lower()
+    if suffix not in FIGURE_FORMATS:
+        named = f"'{Path(path).suffix}'" if suffix else "no extension"
+        raise OutputError(f"{Path(path).name} has {named}; name the figure with one of: {', '.join(FIGURE_FORMATS)}")
+    return suffix[1:]
+
+
 def save_figure(fig: Figure, path: str | Path) -> Path:
-    """Write the figure as a PNG atomically."""
+    """Write the figure atomically in the format its extension names (.png, .pdf, .svg)."""
     from io import BytesIO
 
     from cascade.files import write_bytes
 
     buffer = BytesIO()
-    fig.savefig(buffer, format="png")
+    fig.savefig(buffer, format=figure_format(path))
     return write_bytes(path, buffer.getvalue())
 
 
@@ -106,17 +118,18 @@ def _title(scene: Scene) -> str:
 
 
 def _event_track(event: SoundEvent) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Azimuth, elevation (degrees) and distance (m) along the event's path, sampled in time."""
+    """Azimuth, elevation (degrees) and distance (m) along the event's path, sampled in time (its key times included)."""
     from cascade.pipeline import event_path
 
     path = event_path(event)
-    return path.at(np.linspace(0.0, path.times[-1], PATH_SAMPLES if event.moves else 1))
+    return path.at(np.union1d(np.linspace(0.0, path.times[-1], PATH_SAMPLES if event.moves else 1), path.times))
 
 
-def _view_radius(scene: Scene, tracks: dict[str, tuple[np.ndarray, np.ndarray]]) -> float:
+def _view_radius(scene: Scene, tracks: dict[str, tuple[np.ndarray, np.ndarray]], closest: dict[str, float]) -> float:
     """Half-width of the map in metres: the room, and the sources outwards from the nearest while each is
-    within FAR_FACTOR times the last one shown and FAR_FACTOR² times the nearest (reaches under 1 m count as 1 m)."""
-    reach = sorted(float(np.max(np.maximum(np.abs(x), np.abs(y)))) for x, y in tracks.values())
+    within FAR_FACTOR times the last one shown and FAR_FACTOR² times the nearest (reaches under 1 m count as 1 m); a moving
+    source counts by its closest approach (m, `closest` by event id), so the part of its line nearest the listener is in view."""
+    reach = sorted(closest.get(key, float(np.max(np.maximum(np.abs(x), np.abs(y))))) for key, (x, y) in tracks.items())
     shown = reach[0]
     for distance in reach[1:]:
         if distance > FAR_FACTOR * max(shown, 1.0) or distance > FAR_FACTOR**2 * max(reach[0], 1.0):
@@ -136,11 +149,23 @@ def _fold(x: np.ndarray, y: np.ndarray, radius: float) -> tuple[np.ndarray, np.n
     return x * scale, y * scale, scale < 1.0
 
 
+def _moving_track(x: np.ndarray, y: np.ndarray, radius: float) -> tuple[slice, np.ndarray, np.ndarray, np.ndarray]:
+    """(which samples, x, y, pulled in) of a moving source's track as drawn: the samples of its line inside the view when
+    there are any; else the whole line scaled towards the listener until its nearest point lies at the edge (still a line)."""
+    reach = np.maximum(np.abs(x), np.abs(y))
+    inside = np.flatnonzero(reach <= EDGE * radius)
+    if inside.size:
+        part = slice(int(inside[0]), int(inside[-1]) + 1)
+        return part, x[part], y[part], np.zeros(inside[-1] + 1 - inside[0], dtype=bool)
+    scale = EDGE * radius / max(float(reach.min()), 1e-12)
+    return slice(None), x * scale, y * scale, np.ones(x.size, dtype=bool)
+
+
 def draw_map(ax: Axes, scene: Scene, colors: dict[str, tuple]) -> None:
     """Top view: room outline, range rings, listener, and each source (moving ones as arrows along their path)."""
     tracks3 = {event.id: _event_track(event) for event in scene.events}
     tracks = {key: to_map(*track) for key, track in tracks3.items()}
-    radius = _view_radius(scene, tracks)
+    radius = _view_radius(scene, tracks, {e.id: float(np.min(tracks3[e.id][2])) for e in scene.events if e.moves})
     ax.set_xlim(-radius, radius)
     ax.set_ylim(-radius, radius)
     ax.set_aspect("equal")
@@ -157,25 +182,34 @@ def draw_map(ax: Axes, scene: Scene, colors: dict[str, tuple]) -> None:
             _label_point(ax, 0.0, -ring, radius, f"{event.id}\nall around, {distance[0]:.1f} m", color)
             continue
         if event.moves:
+            part, x, y, folded = _moving_track(*tracks[event.id], radius)
+            distance = distance[part]
             ax.plot(x, y, color=color, lw=2.0, alpha=0.85, gid=f"path:{event.id}", solid_capstyle="round")
             tail = np.flatnonzero(np.hypot(x - x[-1], y - y[-1]) > 0.05 * radius)
             if tail.size:
                 ax.annotate("", xy=(x[-1], y[-1]), xytext=(x[tail[-1]], y[tail[-1]]),
                             arrowprops={"arrowstyle": "-|>", "color": color, "lw": 2.0, "mutation_scale": 18})
-        ax.plot(x[:1], y[:1], marker=_elevation_marker(elevation[0]), ms=11, color=color, mec="black", mew=0.7, ls="none",
+            closest = int(np.argmin(distance))
+            if 0 < closest < distance.size - 1:
+                ax.plot(x[closest], y[closest], marker="x", ms=8, mew=2.0, color=color, ls="none", gid=f"closest:{event.id}", zorder=5)
+                ax.annotate(f"closest {distance[closest]:.1f} m", (x[closest], y[closest]), xytext=(4, -11), textcoords="offset points",
+                            fontsize=7, color=color)
+        marker = elevation[part][0] if event.moves else elevation[0]
+        ax.plot(x[:1], y[:1], marker=_elevation_marker(marker), ms=11, color=color, mec="black", mew=0.7, ls="none",
                 gid=f"source:{event.id}", zorder=5)
-        label = f"{event.id}\naz {azimuth[0]:+.0f}°  el {elevation[0]:+.0f}°  {distance[0]:.1f} m"
+        full = tracks3[event.id][2]
+        label = f"{event.id}\naz {azimuth[0]:+.0f}°  el {elevation[0]:+.0f}°  {full[0]:.1f} m"
         if event.moves:
-            label += f"\n→ az {azimuth[-1]:+.0f}°  el {elevation[-1]:+.0f}°  {distance[-1]:.1f} m"
+            label += f"\n→ az {azimuth[-1]:+.0f}°  el {elevation[-1]:+.0f}°  {full[-1]:.1f} m"
         if folded[0]:
             label += "  (off scale)"
         _label_point(ax, x[0], y[0], radius, label, color)
     notes = []
     if folded_any:
         notes.append(f"sources beyond {EDGE * radius:.0f} m drawn at the edge")
-    ax.legend(handles=[Line2D([], [], marker=m, color="0.35", ls="none", ms=7, label=t) for m, t in
-                       (("^", f"above ear level (el > {EAR_LEVEL:.0f}°)"), ("o", "near ear level"), ("v", f"below (el < -{EAR_LEVEL:.0f}°)"))],
-              loc="lower left", title="; ".join(notes) or None, title_fontsize=8, borderaxespad=0.2)
+    ax.figure.legend(handles=[Line2D([], [], marker=m, color="0.35", ls="none", ms=7, label=t) for m, t in
+                              (("^", f"above ear level (el > {EAR_LEVEL:.0f}°)"), ("o", "near ear level"), ("v", f"below (el < -{EAR_LEVEL:.0f}°)"))],
+                     loc="outside lower left", ncols=3, title="; ".join(notes) or None, title_fontsize=8)  # below the map: it covers no label
     ax.set_title("Top view: front up, left on the left")
     ax.set_xlabel("← left (az +90°)          metres          right (az −90°) →")
     ax.set_ylabel("← behind (az 180°)          metres          front (az 0°) →")
@@ -281,22 +315,25 @@ def _pool(values: np.ndarray, size: int, axis: int) -> np.ndarray:
 
 
 def plot_file(scene_path: str | Path, output: str | Path, audio: str | Path | None = None) -> Path:
-    """Plot a scene file to a PNG; with `audio`, a binaural WAV of it under the timeline."""
-    from cascade.errors import OutputError, SceneError
+    """Plot a scene file to a PNG, PDF or SVG (by `output`'s extension); with `audio`, a binaural file of it under the
+    timeline. The output is checked against both inputs before anything is read."""
+    from cascade.audio import audio_fault, read_audio
+    from cascade.errors import SceneError
+    from cascade.result import check_outputs
     from cascade.scene import Scene
 
+    check_outputs({"plot": Path(output)}, [Path(p) for p in (scene_path, audio) if p is not None])
+    figure_format(output)
     scene = Scene.load(scene_path)
     binaural = rate = None
     if audio is not None:
-        from cascade.audio import read_audio
-
         try:
             binaural, rate = read_audio(audio)
         except (OSError, RuntimeError) as err:
-            raise SceneError(f"cannot read audio {audio}: {err}") from None
+            raise SceneError(f"cannot read audio {audio}: {str(err).splitlines()[0] if str(err) else type(err).__name__}") from None
         if binaural.shape[0] != 2:
             raise SceneError(f"--audio must be a binaural (2-channel) file; {audio} has {binaural.shape[0]} channel(s)")
-    try:
-        return save_figure(scene_figure(scene, binaural, rate), output)
-    except OSError as err:
-        raise OutputError(f"cannot write {output}: {err.strerror or err}") from None
+        fault = audio_fault(binaural)
+        if fault is not None:
+            raise SceneError(f"--audio {audio} cannot be drawn: {fault}")
+    return save_figure(scene_figure(scene, binaural, rate), output)

@@ -57,6 +57,43 @@ class Generation(_Model):
     detail: dict[str, str | float | int] = Field(default_factory=dict, description="backend-specific record, e.g. a library file and match score")
 
 
+class DistanceModel(_Model):
+    """How level falls with distance, as the Web Audio API's PannerNode defines it with the distance clamped to
+    [reference_distance, max_distance] first (OpenAL's clamped models); d is the source's distance in metres:
+
+    - inverse: ref / (ref + rolloff · (d − ref))
+    - linear: 1 − rolloff · (d − ref) / (max − ref)
+    - exponential: (d / ref) ^ −rolloff
+    """
+
+    model: Literal["inverse", "linear", "exponential"] = Field("exponential", description="inverse, linear or exponential")
+    reference_distance: float = Field(1.0, gt=0.0, le=MAX_DISTANCE, description="metres, (0, 100]: no attenuation up to here")
+    rolloff: float = Field(0.3, ge=0.0, le=10.0, description="how fast level falls beyond the reference distance, [0, 10] (linear: [0, 1])")
+    max_distance: float = Field(50.0, gt=0.0, le=10000.0, description="metres, the cap: no further attenuation beyond it, > reference_distance")
+
+    @model_validator(mode="after")
+    def _check(self) -> DistanceModel:
+        if self.max_distance <= self.reference_distance:
+            raise ValueError(f"max_distance {self.max_distance:g} m must exceed reference_distance {self.reference_distance:g} m")
+        if self.model == "linear" and self.rolloff > 1.0:
+            raise ValueError(f"a linear distance model takes a rolloff in [0, 1], got {self.rolloff:g}")
+        return self
+
+
+class Mix(_Model):
+    """How a scene's events are levelled against each other.
+
+    `designed`: each clip is brought to a loudness for its role (`foreground_lufs`, beds `bed_offset_db` under it),
+    then scaled by the distance model, then by the event's gain_db. `physical`: the clip as generated, plain 1/r
+    from the renderer's reference distance, gain_db on top (datasets, acoustic measurements).
+    """
+
+    mode: Literal["designed", "physical"] = Field("designed", description="designed (role loudness, distance model) or physical (1/r)")
+    distance: DistanceModel = Field(default_factory=DistanceModel, description="the scene's distance model; an event may set its own")
+    foreground_lufs: float = Field(-20.0, ge=-60.0, le=0.0, description="loudness (LUFS) of a foreground clip before distance, [-60, 0]")
+    bed_offset_db: float = Field(-6.0, ge=-40.0, le=0.0, description="dB a bed sits under the foreground before distance, [-40, 0]")
+
+
 class SoundEvent(_Model):
     """One sound: what it is (a prompt that only describes the sound), when, and where."""
 
@@ -70,7 +107,12 @@ class SoundEvent(_Model):
     diffuse: bool = Field(False, description="an ambience bed heard from all around (rain, wind, a crowd) instead of from its "
                                              "position; the position's distance still sets its level")
     seed: int | None = Field(None, ge=0, lt=2**63, description="the clip's seed, set by hand; wins over --seed and the scene seed")
+    role: Literal["foreground", "bed"] | None = Field(None, description="foreground (what the scene is about) or bed (background); "
+                                                                        "default: bed when diffuse, else foreground")
+    distance_model: DistanceModel | None = Field(None, description="this event's distance model; default: the scene's")
+    guess: bool = Field(False, description="the planner found no sound named in the text and guessed this one")
     generation: Generation | None = None
+    loudness: float | None = Field(None, ge=-200.0, le=50.0, description="LUFS of this event's binaural stem in the mix (filled in by rendering)")
 
     @model_validator(mode="after")
     def _check_trajectory(self) -> SoundEvent:
@@ -90,6 +132,11 @@ class SoundEvent(_Model):
     @property
     def end(self) -> float:
         return self.start + self.duration
+
+    @property
+    def mix_role(self) -> Literal["foreground", "bed"]:
+        """`role`, or bed for a diffuse event and foreground otherwise."""
+        return self.role or ("bed" if self.diffuse else "foreground")
 
     @property
     def moves(self) -> bool:
@@ -195,6 +242,7 @@ class Scene(_Model):
     duration: float | None = Field(None, ge=MIN_DURATION, le=MAX_SCENE_DURATION, description="seconds, [0.01, 600]; default: until the last event ends")
     seed: int = Field(0, ge=0, lt=2**63, description="scene seed; an event without a seed of its own derives one from it and its id")
     render: RenderSettings | None = None
+    mix: Mix | None = Field(None, description="how events are levelled; default: designed, with the default distance model")
 
     @model_validator(mode="after")
     def _check_events(self) -> Scene:
@@ -221,6 +269,25 @@ class Scene(_Model):
             if event.id == event_id:
                 return event
         raise KeyError(event_id)
+
+    def with_event(self, event_id: str, **changes: Any) -> Scene:
+        """A validated copy with one event's fields changed (a scene itself never changes), e.g.
+        `scene.with_event("bird", start=3.0, position={"azimuth": -45})`: a position given as a dict changes only
+        the fields it names. SceneError names an unknown event or a field out of its range."""
+        index = next((i for i, e in enumerate(self.events) if e.id == event_id), None)
+        if index is None:
+            raise SceneError(f"no event '{event_id}' in this scene; its events: {', '.join(e.id for e in self.events)}")
+        data = self.model_dump()
+        event = data["events"][index]
+        for name, value in changes.items():
+            value = _plain(value)
+            event[name] = {**event[name], **value} if name == "position" and isinstance(value, dict) else value
+        return Scene.from_dict(data)
+
+    def replace(self, **changes: Any) -> Scene:
+        """A validated copy with scene fields changed, e.g. `scene.replace(duration=12.0, room=None)` or
+        `scene.replace(events=[*scene.events, new_event])`; SceneError names a field out of its range."""
+        return Scene.from_dict({**self.model_dump(), **{name: _plain(value) for name, value in changes.items()}})
 
     def to_json(self) -> str:
         return self.model_dump_json(indent=2, exclude_none=True)
@@ -289,6 +356,17 @@ class Scene(_Model):
             absolute = Path(p).expanduser().resolve()
             return absolute.relative_to(base).as_posix() if absolute.is_relative_to(base) else str(absolute)
         return self._map_paths(convert)
+
+
+def _plain(value: Any) -> Any:
+    """Models inside `value` (lists, dicts) as plain dicts, so that a copy is validated as a whole."""
+    if isinstance(value, BaseModel):
+        return value.model_dump()
+    if isinstance(value, (list, tuple)):
+        return [_plain(v) for v in value]
+    if isinstance(value, dict):
+        return {k: _plain(v) for k, v in value.items()}
+    return value
 
 
 def describe_validation_error(err: ValidationError) -> str:

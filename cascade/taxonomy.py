@@ -7,7 +7,8 @@ which procedural signal model makes them.
 A class is found by the words of a description: each of its word groups adds its weight once per
 whole-word match (with common inflections), the highest total of at least MIN_SCORE wins, and a tie goes
 to the class listed first (specific before general). Priors: elevation in degrees (+ up), distance in metres, duration in
-seconds; `ambient` classes (rain, wind) are beds that span the scene unless the text gives them a length.
+seconds, and for sources on the ground their height relative to the ear (m; their elevation then follows
+their distance); `ambient` classes (rain, wind) are beds that span the scene unless the text gives them a length.
 The planners' prompt for language models is generated from this table too.
 """
 
@@ -34,6 +35,7 @@ class SoundClass:
     duration: float = 3.0
     ambient: bool = False
     words: dict[float, str] = field(default_factory=dict, compare=False)
+    height: float | None = None  # m relative to the ear of a source on the ground; its elevation then follows its distance
 
     @property
     def airborne(self) -> bool:
@@ -81,8 +83,8 @@ CLASSES: tuple[SoundClass, ...] = (
     C("clock", "a clock ticks", "clock", 15, 2, 4,
       words={2: "clock|tick|tock|ticktock|tick-tock|metronome|wristwatch|pocket watch|grandfather clock"}),
     C("dog", "a dog barks", "dog", -20, 2.5, 2,
-      words={2: "dog|doggy|pupp(?:y|ies)|hound|bark|yelp|woof|growl|wolf|wolves|bow ?wow", 1: "howl"}),
-    C("cat", "a cat meows", "cat", -20, 1.5, 2, words={2: "cat|kitten|kitty|kitties|meow|miaow|mew|purr"}),
+      words={2: "dog|doggy|pupp(?:y|ies)|hound|bark|yelp|woof|growl|wolf|wolves|bow ?wow", 1: "howl"}, height=-1.1),
+    C("cat", "a cat meows", "cat", -20, 1.5, 2, words={2: "cat|kitten|kitty|kitties|meow|miaow|mew|purr"}, height=-1.4),
     C("owl", "an owl hoots", "bird", 35, 10, 2, words={3: "owl|hoot"}),
     C("rooster", "a rooster crows", "bird", 0, 15, 2, words={3: "rooster|cockerel|cock-a-doodle-doo"}),
     C("bird", "a bird chirps", "bird", 35, 8, 3,
@@ -93,9 +95,9 @@ CLASSES: tuple[SoundClass, ...] = (
     C("farm_animal", "a cow moos", TEXTURE, 0, 12, 2, words={2: "cow|moo|cattle|sheep|bleat|goat|horse|neigh|pig|oink"}),
     C("machine", "a lawnmower runs", "engine", 0, 4, 5,
       words={2: "lawnmower|lawn mower|mower|chainsaw|drill|vacuum|hoover|blender|saw|hammer|washing machine|dishwasher|fan"}),
-    C("ball", "a ball bounces", "knock", -30, 2, 2, words={2: "ball|basketball|football"}),
+    C("ball", "a ball bounces", "knock", -30, 2, 2, words={2: "ball|basketball|football"}, height=-1.4),
     C("footsteps", "footsteps", "footsteps", -30, 2, 4,
-      words={2: "footstep|footfall|step|stepp(?:ed|ing)|walk|stroll|march|stomp|tread|pac(?:e|es|ed|ing)|stair|run|runs|running|jog|heel"}),
+      words={2: "footstep|footfall|step|stepp(?:ed|ing)|walk|stroll|march|stomp|tread|pac(?:e|es|ed|ing)|stair|run|runs|running|jog|heel"}, height=-1.6),
     C("knock", "someone knocks", "knock", 0, 3, 1.5,
       words={2: "knock|rap|rapp(?:ed|ing)|pound|bang|thump|slam|slamm(?:ed|ing)", 1: "tap|door"}),
     C("door", "a door creaks", "door", 0, 3, 2, words={2: "door|creak|creaky|squeak|squeaky|hinge|gate", 1: "open|opens"}),
@@ -106,9 +108,9 @@ CLASSES: tuple[SoundClass, ...] = (
     C("engine", "an engine idles", "engine", 0, 8, 5, words={2: "engine|motor|idl(?:e|es|ed|ing)|tractor|generator|rev"}),
     C("car", "a car drives past", "car", 0, 8, 5,
       words={2: "car|truck|lorry|bus|buses|van|vehicle|motorcycle|motorbike|automobile|scooter|moped",
-             1: "driv(?:e|es|ing)|drove|pass|passes|past|zoom|speed|road|street"}),
-    C("train", "a train passes", "engine", 0, 30, 8, words={2: "train|railway|locomotive|tram"}),
-    C("bicycle", "a bicycle bell rings", "bicycle", 0, 4, 2, words={2: "bicycle|bike|cyclist", 1: "bell|ring|rang|ding"}),
+             1: "driv(?:e|es|ing)|drove|pass|passes|past|zoom|speed|road|street"}, height=-1.1),
+    C("train", "a train passes", "engine", 0, 30, 8, words={2: "train|railway|locomotive|tram"}, height=-0.6),
+    C("bicycle", "a bicycle bell rings", "bicycle", 0, 4, 2, words={2: "bicycle|bike|cyclist", 1: "bell|ring|rang|ding"}, height=-0.6),
     C("gunshot", "a gunshot", "gunshot", 0, 30, 1, words={2: "gun|gunshot|gunfire|shot|shoot|rifle|pistol|revolver|bullet"}),
     C("explosion", "an explosion", "explosion", 10, 50, 3,
       words={2: "explo(?:sion|de|des|ded|ding)|blast|bomb|boom|detonat(?:e|es|ed|ion)|grenade|firework|kaboom"}),

@@ -14,17 +14,25 @@ only: nothing in it is executed.
 
 from __future__ import annotations
 
+import logging
 import re
 from dataclasses import dataclass, field, replace
 
-from cascade.limits import MAX_EVENT_DURATION, MAX_EVENTS, MAX_TEXT, MIN_DURATION
+import numpy as np
+
+from cascade.geometry import to_cartesian, to_spherical, wrap_azimuth
+from cascade.limits import MAX_DISTANCE, MAX_EVENT_DURATION, MAX_EVENTS, MAX_TEXT, MIN_DURATION
 from cascade.scene import Keyframe, Position, Room, Scene, SceneError, SoundEvent
 from cascade.taxonomy import SoundClass, classify, sound_class
 from planners import Planner, PlannerError
-from planners.spatial_words import NUMBER, QUANTITY, Masked, Place, Waypoint, parse_number, parse_place, parse_room
+from planners.spatial_words import NUMBER, PASS_ANGLE, QUANTITY, Line, Masked, Place, Waypoint, parse_number, parse_place, parse_room
 from planners.timeline import AnchorPhase, Relation, TimelineError, resolve_starts, starts_after
 
+log = logging.getLogger("cascade")
+
 ALONE_SCENE = 10.0  # s, length of a scene that holds only whole-scene sounds
+PASS_REACH = 0.95 * MAX_DISTANCE  # m: a pass-by starts and ends no farther than this
+GROUND_STEEPEST = 60.0  # degrees below the ear of a sound on the ground nearer than its depth below the ear
 LOUD_DB, FAINT_DB = 6.0, -12.0
 
 
@@ -51,7 +59,9 @@ _SEPARATOR = _rx(
     r"|(?P<and>,?\s*\band\b,?)"
     r"|(?P<comma>\s*,\s*)"
 )
-_SHIELD = _rx(rf"{QUANTITY}\s*(?:more\s+)?(?:seconds?|secs?)\s+(?:later|afterwards?|after\s+that)\b|\bbetween\s+{NUMBER}\s*(?:s|seconds?)?\s+and\s+{NUMBER}|{NUMBER}|\b(\w+)\s+and\s+\1\b|\bback\s+and\s+forth\b"
+_QUOTE = _rx(r"\"[^\"]*\"|“[^”]*”")
+"""Quoted words (what someone says): kept whole, never split into clauses nor read for places and times."""
+_SHIELD = _rx(rf"{_QUOTE.pattern}|{QUANTITY}\s*(?:more\s+)?(?:seconds?|secs?)\s+(?:later|afterwards?|after\s+that)\b|\bbetween\s+{NUMBER}\s*(?:s|seconds?)?\s+and\s+{NUMBER}|{NUMBER}|\b(\w+)\s+and\s+\1\b|\bback\s+and\s+forth\b"
               r"|\bup\s+and\s+down\b|\bto\s+and\s+fro\b|\bon\s+and\s+off\b|\brock\s+and\s+roll\b|\bpots\s+and\s+pans\b"
               r"|\bhustle\s+and\s+bustle\b|\bin\s+the\s+distance\b")
 _RANGE = _rx(rf"\b(?:from|between)\s+(?P<a>{NUMBER})\s*(?:s|seconds?)?\s+(?:to|until|till|through|and)\s+(?P<b>{NUMBER}){_SECONDS}")
@@ -236,8 +246,9 @@ def _tidy(rest: str) -> str:
 
 
 def _parse(clause: _Clause) -> _Event:
-    """Read one clause: timing, place, loudness, and the description that is left."""
-    m = Masked(clause.text + (", " + clause.cue_text if clause.cue_text else ""))
+    """Read one clause: timing, place, loudness, and the description that is left (quoted words kept as they are)."""
+    hidden = _QUOTE.sub(lambda quote: quote[0][0] + "\0" * (len(quote[0]) - 2) + quote[0][-1], clause.text)
+    m = Masked(hidden + (", " + clause.cue_text if clause.cue_text else ""))
     found = classify(clause.text.split(",", 1)[0]) or classify(clause.text)  # the subject comes first: 'a car passes, honking'
     p = sound_class(found)
     duration = at = gap = None
@@ -260,12 +271,12 @@ def _parse(clause: _Clause) -> _Event:
     together = m.take(_TOGETHER) is not None
     place = parse_place(m, p.airborne)
     gain = LOUD_DB if _LOUD.search(clause.text) else FAINT_DB if _FAINT.search(clause.text) else 0.0
-    words = m.rest[:len(clause.text)]
+    words = "".join(kept if left == "\0" else left for left, kept in zip(m.rest[:len(clause.text)], clause.text))
     description = _tidy(words)
     if duration is not None and not duration >= MIN_DURATION:
         raise PlannerError(f"'{clause.text.strip()[:60]}' gives a duration of {duration:g} s; an event lasts at least {MIN_DURATION:g} s")
     phase: AnchorPhase | None = "end" if _STOPS.search(clause.text) else "start" if _STARTS.search(clause.text) else None
-    sounding = bool(found or _SOUNDING.search(words) or _PERSON.match(description) or ((place.path is not None or phase) and _OWN_SUBJECT.match(description)))
+    sounding = bool(found or _SOUNDING.search(words) or _PERSON.match(description) or ((place.path is not None or place.line is not None or phase) and _OWN_SUBJECT.match(description)))
     return _Event(description, found, p, place, duration, at, gap, whole, together, gain, phase, sounding, clause.link, clause.gap,
                   clause.lead, clause.lead_gap)
 
@@ -402,25 +413,65 @@ def _relations(events: list[_Event]) -> None:
             first.relation = starts_after(first.id, event.id, event.phase, event.link_gap)
 
 
+def _point(xyz: np.ndarray) -> Position:
+    """The Position of a point (m, x front, y left, z up)."""
+    azimuth, elevation, distance = (float(v) for v in to_spherical(xyz))
+    return Position(azimuth=round(wrap_azimuth(azimuth), 4), elevation=round(elevation, 4), distance=round(min(distance, MAX_DISTANCE), 4))
+
+
+def _ground(azimuth: float, distance: float, height: float) -> np.ndarray:
+    """(3,) m: a point on the ground `distance` metres away at `azimuth`, `height` metres relative to the ear; one nearer
+    than that height lies at GROUND_STEEPEST degrees."""
+    elevation = np.degrees(np.arcsin(np.clip(height / distance, -1.0, 1.0)))
+    return to_cartesian(azimuth, float(np.clip(elevation, -GROUND_STEEPEST, GROUND_STEEPEST)), distance)
+
+
 def _position(place: Place, p: SoundClass, waypoint: Waypoint | None = None) -> Position:
+    """Where a waypoint (or the static sound) is: the text's words, else the class's priors. A class on the ground that the
+    text gives no elevation keeps its height, so its elevation follows its distance."""
     w = waypoint or Waypoint()
     azimuth = w.azimuth if w.azimuth is not None else place.azimuth if place.azimuth is not None else 0.0
-    elevation = w.elevation if w.elevation is not None else place.elevation if place.elevation is not None else p.elevation
+    elevation = w.elevation if w.elevation is not None else place.elevation
     distance = w.distance if w.distance is not None else place.distance if place.distance is not None else p.distance
-    return Position(azimuth=azimuth, elevation=elevation, distance=distance)
+    if elevation is None and p.height is not None:
+        return _point(_ground(azimuth, distance, p.height))
+    return Position(azimuth=azimuth, elevation=p.elevation if elevation is None else elevation, distance=distance)
+
+
+def _line_keys(line: Line, place: Place, p: SoundClass) -> list[Position]:
+    """Start, closest point and end of a straight pass whose closest approach is the text's distance (else the class's);
+    a source on the ground passes at its height, and the line reaches PASS_ANGLE either side or PASS_REACH metres."""
+    closest = min(place.distance if place.distance is not None else p.distance, 0.9 * PASS_REACH)
+    near = np.asarray(line.near) * closest
+    if line.near[2] == 0.0 and place.elevation is None and p.height is not None:
+        near = _ground(float(np.degrees(np.arctan2(line.near[1], line.near[0]))), closest, p.height)
+    keys = []
+    for arm in (line.first, line.last):
+        along = float(np.dot(near, arm))
+        reach = min(float(np.linalg.norm(near)) * np.tan(np.radians(PASS_ANGLE)),
+                    -along + np.sqrt(along**2 - float(np.dot(near, near)) + PASS_REACH**2))
+        keys.append(near + reach * np.asarray(arm))
+    return [_point(keys[0]), _point(near), _point(keys[1])]
 
 
 def _sound_event(event: _Event, start: float, duration: float) -> SoundEvent:
     place, path = event.place, event.place.path
+    guess = not event.sounding
+    role = "bed" if event.prior.ambient else "foreground"
+    if place.line is not None:
+        first, middle, last = _line_keys(place.line, place, event.prior)
+        return SoundEvent(id=event.id, description=event.description, start=start, duration=duration, position=first,
+                          gain_db=event.gain_db, guess=guess, role=role, trajectory=[Keyframe(time=round(duration / 2, 6), position=middle),
+                                                             Keyframe(time=round(duration, 6), position=last)])
     if path is None:
         diffuse = event.prior.ambient and place.azimuth is None and place.elevation is None  # a bed the text puts nowhere
         return SoundEvent(id=event.id, description=event.description, start=start, duration=duration,
-                          position=_position(place, event.prior), gain_db=event.gain_db, diffuse=diffuse)
+                          position=_position(place, event.prior), gain_db=event.gain_db, diffuse=diffuse, guess=guess, role=role)
     steps = len(path) - 1
-    keys = [Keyframe(time=round(duration * (k / steps if w.fraction is None else w.fraction), 6), position=_position(place, event.prior, w))
+    keys = [Keyframe(time=round(duration * k / steps, 6), position=_position(place, event.prior, w))
             for k, w in enumerate(path) if k]
     return SoundEvent(id=event.id, description=event.description, start=start, duration=duration,
-                      position=_position(place, event.prior, path[0]), gain_db=event.gain_db, trajectory=keys)
+                      position=_position(place, event.prior, path[0]), gain_db=event.gain_db, trajectory=keys, guess=guess, role=role)
 
 
 class RulePlanner(Planner):
@@ -447,6 +498,10 @@ class RulePlanner(Planner):
             raise PlannerError("the description names no sound; say what sounds, e.g. 'a dog barks behind me'")
         if len(events) > MAX_EVENTS:
             raise PlannerError(f"the description holds {len(events)} sounds; the limit is {MAX_EVENTS}, split it into scenes")
+        guesses = [e.description for e in events if not e.sounding]
+        if guesses:
+            log.warning(f"the text names no sound the planner knows; {', '.join(repr(g[:60]) for g in guesses)} will sound as a guess "
+                        "(say what sounds, e.g. 'a dog barks behind me')")
         return self._scene(text, events, room)
 
     @staticmethod

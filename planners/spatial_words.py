@@ -12,7 +12,9 @@ import re
 from dataclasses import dataclass
 from typing import Literal
 
-from cascade.geometry import wrap_azimuth
+import numpy as np
+
+from cascade.geometry import unit_vectors, wrap_azimuth
 from cascade.limits import MAX_DISTANCE
 from cascade.scene import Room
 
@@ -279,12 +281,11 @@ APPROACH_TO = 1.5
 
 @dataclass(frozen=True)
 class Waypoint:
-    """Where a moving source is at a fraction of its event; None = the event's static value."""
+    """Where a moving source is at one of its evenly spaced key times; None = the event's static value."""
 
     azimuth: float | None = None
     elevation: float | None = None
     distance: float | None = None
-    fraction: float | None = None  # of the event's duration; None = evenly spaced
 
 
 _FLY_VERB = r"(?:fl(?:y|ies|ying|ew|own)|soar(?:s|ing|ed)?|swoop(?:s|ing|ed)?|glid(?:e|es|ing|ed))"
@@ -305,6 +306,8 @@ _CIRCLE = _rx(rf"\b(?:(?:circl(?:e|es|ing)|orbit(?:s|ing)?)\s+(?:{_ME}|the\s+roo
 _PASS_BY = _rx(r"\b(?:pass(?:es|ing|ed)?|driv(?:e|es|ing)|drove|go(?:es|ing)|went|rid(?:e|es|ing)|rode|zoom(?:s|ing|ed)?|whizz?(?:es|ing|ed)?"
                r"|rush(?:es|ing|ed)?|speed(?:s|ing)?|sped|fl(?:y|ies|ying|ew)|roar(?:s|ing|ed)?|walk(?:s|ing|ed)?|run(?:s|ning)?|ran)"
                r"\s+(?P<cue>by|past)\b")
+_PASSES = _rx(r"\bpass(?:es|ing|ed)?\b(?P<cue>)(?!\s+(?:the|a|an|my|your|his|her|their|its|this|that|through|away|out|over|under|around|round|time)\b)")
+"""A sound that passes with no object after the verb ('while a car passes', 'passes on the left'): a pass-by."""
 _APPROACH = _rx(rf"\bapproach(?:es|ing|ed)?(?:\s+{_ME})?\b|\b(?:com(?:e|es|ing)|gets?|getting|mov(?:e|es|ing)|draws?|drawing|creep(?:s|ing)"
                 r"|walk(?:s|ing)|driv(?:es|ing))\s+(?:closer|nearer)(?:\s+and\s+(?:closer|nearer))?(?:\s+to\s+" + _ME + r")?"
                 r"|\bclos(?:es|ing)\s+in\b|\bdraws?\s+near\b"
@@ -313,26 +316,46 @@ _RECEDE = _rx(r"\brecede(?:s|d)?\b|\breceding\b|\b(?:fad(?:e|es|ing)|di(?:e|es)|
               r"(?:farther|further)\s+away\b|\b" + _MOVE_VERB + r"\s+(?P<cue>(?:off\s+)?(?:away(?:\s+from\s+" + _ME + r")?(?:\s+into\s+the\s+distance)?|into\s+the\s+distance))")
 
 
-def _pair_path(a: float, b: float, flying: bool) -> list[Waypoint]:
-    """Start, end, and a midpoint where a straight line in azimuth would take the wrong way round."""
+PASS_ANGLE = 75.0
+"""Degrees off the closest point at which a pass-by starts and ends (the line runs tan 75° ≈ 3.7 closest distances each way)."""
+CIRCLE_STEP = 30.0  # degrees between the waypoints of a circle (straight chords 3.4 % inside it at their middles)
+
+
+@dataclass(frozen=True)
+class Line:
+    """A straight pass: closest to the listener at `near` (a unit vector, x front, y left, z up) times the closest-approach
+    distance, coming from the direction `first` and leaving towards `last` (unit vectors along which it runs)."""
+
+    near: tuple[float, float, float]
+    first: tuple[float, float, float]
+    last: tuple[float, float, float]
+
+
+def _unit(azimuth: float, elevation: float = 0.0) -> tuple[float, float, float]:
+    x, y, z = (float(round(v, 12)) for v in unit_vectors(azimuth, elevation))
+    return x, y, z
+
+
+def _pair_path(a: float, b: float, flying: bool) -> list[Waypoint] | Line:
+    """From azimuth `a` to `b`: over the head for a flying source, a straight pass for opposite directions, else start, end and
+    a midpoint where the straight chord would cut too close to the head."""
     gap = wrap_azimuth(b - a)
-    if flying:  # over the top: up on the start side, across the zenith, down on the end side
-        return [Waypoint(a, 20.0), Waypoint(a, 90.0, fraction=0.45), Waypoint(b, 90.0, fraction=0.55), Waypoint(b, 20.0)]
+    if flying:
+        return Line(_unit(0.0, 90.0), _unit(a), _unit(b))
     if abs(gap) <= 90.0:
         return [Waypoint(a), Waypoint(b)]
-    if gap == 180.0:
-        middle = 0.0 if abs(a) == 90.0 else 90.0  # left<->right through the front; front<->back past the left
-    else:
-        middle = wrap_azimuth(a + gap / 2)
-    return [Waypoint(a), Waypoint(middle), Waypoint(b)]
+    if gap == 180.0:  # closest on the frontmost side of the line (left<->right in front; front<->back on the left)
+        near = min(wrap_azimuth(a - 90.0), wrap_azimuth(a + 90.0), key=lambda side: (abs(side), -side))
+        return Line(_unit(near), _unit(a), _unit(b))
+    return [Waypoint(a), Waypoint(wrap_azimuth(a + gap / 2)), Waypoint(b)]
 
 
 PathKind = Literal["pair", "pass", "circle", "toward", "radial"]
 """'pair': from one named direction to another; 'pass': a pass-by with no direction of its own; 'radial': approach or retreat."""
 
 
-def _motion(m: Masked, flying_hint: bool) -> tuple[list[Waypoint] | None, PathKind | None]:
-    """Waypoints of a moving source (None when static) and the kind of path."""
+def _motion(m: Masked, flying_hint: bool) -> tuple[list[Waypoint] | Line | None, PathKind | None]:
+    """Waypoints of a moving source or the line it passes along (None when static), and the kind of path."""
     over = m.take(_OVERHEAD_PASS, "cue")
     flying = over is not None
     match = m.take(_FROM_TO) or m.take(_START_END, "start", "end")
@@ -342,7 +365,7 @@ def _motion(m: Masked, flying_hint: bool) -> tuple[list[Waypoint] | None, PathKi
     if flying:
         return _pair_path(0.0, 180.0, True), "pair"
     if m.take(_CIRCLE):
-        return [Waypoint(az) for az in (0.0, 90.0, 180.0, -90.0, 0.0)], "circle"
+        return [Waypoint(float(az)) for az in wrap_azimuth(np.arange(0.0, 360.0 + CIRCLE_STEP / 2, CIRCLE_STEP))], "circle"
     match = m.take(_TOWARD, "cue")
     if match:
         return [Waypoint(), Waypoint(direction_azimuth(match["b"]))], "toward"
@@ -351,7 +374,7 @@ def _motion(m: Masked, flying_hint: bool) -> tuple[list[Waypoint] | None, PathKi
     match = m.take(_RECEDE, "cue")
     if match:
         return [Waypoint(distance=APPROACH_TO), Waypoint(distance=APPROACH_FROM)], "radial"
-    if m.take(_PASS_BY, "cue"):
+    if m.take(_PASS_BY, "cue") or m.take(_PASSES, "cue"):
         return _pair_path(90.0, -90.0, flying_hint), "pass"
     return None, None
 
@@ -367,6 +390,7 @@ class Place:
     elevation: float | None = None
     distance: float | None = None
     path: tuple[Waypoint, ...] | None = None
+    line: Line | None = None  # a straight pass; `distance` is then its closest approach
 
 
 def parse_place(m: Masked, flying_hint: bool = False) -> Place:
@@ -382,19 +406,26 @@ def parse_place(m: Masked, flying_hint: bool = False) -> Place:
     if elevation is None:
         elevation = _elevation_words(m, azimuth.value is not None)
     static = azimuth.value if azimuth.value is not None else ear_side
+    if isinstance(path, Line):
+        line = path
+        if kind == "pass" and azimuth.side is not None:  # a pass-by on one side runs from front to back along that side
+            line = Line(_unit(azimuth.side), _unit(0.0), _unit(180.0))
+        elif kind == "pair" and line.near[2] == 0.0 and static is not None and _unit(static) not in (line.first, line.last):
+            line = Line(_unit(static), line.first, line.last)  # 'from left to right behind me' passes behind
+        return Place(None, elevation if line.near[2] == 0.0 else None, distance, None, line)
     if path is not None and kind == "radial":
         near = distance if distance is not None and distance <= 3.0 else APPROACH_TO
         far = distance if distance is not None and distance > 3.0 else APPROACH_FROM
         path = [Waypoint(distance=far if w.distance == APPROACH_FROM else near) for w in path]
         distance = None
-    elif path is not None and kind == "pass" and azimuth.side is not None:
-        side = azimuth.side  # a pass-by on one side runs from front to back along that side
-        path = [Waypoint(side / 2), Waypoint(side), Waypoint(180.0 - side / 2 if side > 0 else -180.0 - side / 2)]
     elif path is not None and kind == "pair" and len(path) == 3 and static is not None and static not in (path[0].azimuth, path[2].azimuth):
         path = [path[0], Waypoint(static), path[2]]  # 'from left to right behind me' goes round the back
     elif path is not None and kind == "toward":
         end = path[-1].azimuth
-        path = _pair_path(static if static is not None else 0.0, end if end is not None else 0.0, False)
+        toward = _pair_path(static if static is not None else 0.0, end if end is not None else 0.0, False)
+        if isinstance(toward, Line):
+            return Place(None, elevation, distance, None, toward)
+        path = toward
     elif path is not None and path[0].azimuth is None:
         path = [Waypoint(static if static is not None else 0.0), *path[1:]]
     if path is not None and kind != "radial":

@@ -25,6 +25,7 @@ from cascade.geometry import to_spherical, unit_vectors, wrap_azimuth
 from renderers import RendererError
 
 ONSET_THRESHOLD_DB = -20.0  # onset = first crossing of this level relative to the ear's peak
+PLANE_TIE = 1e-9  # relative gap under which two facets' planes count as one (rounding, not geometry)
 POLE_GAP_DEG = 1.0  # a pole farther than this from every measurement gets a synthetic direction
 
 
@@ -69,8 +70,7 @@ class HrirSet:
         """HRIRs (k, 2, taps) float32 for k directions (degrees), interpolated between measurements."""
         model = self._model
         directions = unit_vectors(np.atleast_1d(azimuth), np.atleast_1d(elevation)).reshape(-1, 3)
-        facet = np.argmax(directions @ model.facet_scale, axis=1)
-        weights = np.einsum("kij,kj->ki", model.inverse[facet], directions)
+        facet, weights = model.locate(directions)
         weights = np.clip(weights, 0.0, None)
         weights /= weights.sum(axis=1, keepdims=True)
         vertices = model.vertices[facet]
@@ -128,9 +128,9 @@ class _Interpolator:
         bins = np.arange(fft_size // 2 + 1)
         aligned = np.fft.rfft(hrir_set.hrirs.astype(np.float64), fft_size, axis=-1)
         aligned *= np.exp(2j * np.pi * bins * shifts[..., None] / fft_size)
-        for _, ring in hrir_set.poles():
-            aligned = np.concatenate([aligned, aligned[ring].mean(axis=0, keepdims=True)])
-            shifts = np.concatenate([shifts, shifts[ring].mean(axis=0, keepdims=True)])
+        rings = [ring for _, ring in hrir_set.poles()]  # masks over the measured directions, not the synthetic ones
+        aligned = np.concatenate([aligned, *(aligned[: ring.size][ring].mean(axis=0, keepdims=True) for ring in rings)])
+        shifts = np.concatenate([shifts, *(shifts[: ring.size][ring].mean(axis=0, keepdims=True) for ring in rings)])
         directions = hrir_set.interpolation_directions()
         vertices = hrir_set.triangulated().triangles
         assert vertices is not None
@@ -144,6 +144,20 @@ class _Interpolator:
         inverse = np.linalg.inv(np.transpose(corners, (0, 2, 1)))
         facet_scale = (normals / offsets[:, None]).T
         return cls(aligned.astype(np.complex64), shifts, vertices, inverse, facet_scale, fft_size)
+
+    def locate(self, directions: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """The facet each of k unit vectors (k, 3) passes through, and its barycentric weights (k, 3).
+
+        Facets on one plane (a quad of measurements split in two) tie on the plane test, so among every facet
+        within PLANE_TIE of the nearest plane the one whose weights are least negative (the one that holds the
+        direction) is taken: the choice does not hinge on the last bits of the arithmetic.
+        """
+        scores = directions @ self.facet_scale
+        rows, facets = np.nonzero(scores >= scores.max(axis=1, keepdims=True) * (1.0 - PLANE_TIE))
+        weights = np.einsum("kij,kj->ki", self.inverse[facets], directions[rows])
+        order = np.lexsort((-weights.min(axis=1), rows))  # per row, the least negative smallest weight first
+        first = order[np.r_[0, np.flatnonzero(np.diff(rows[order])) + 1]]
+        return facets[first], weights[first]
 
 
 @lru_cache(maxsize=16)
@@ -159,6 +173,7 @@ def _resampled(hrir_set: HrirSet, sample_rate: int) -> HrirSet:
 
 
 EQUALISATIONS = ("diffuse", "none")
+SOFA_RATES = (8000, 384000)  # Hz a SOFA file's responses may be sampled at
 CACHE_VERSION = 2  # bump when the processing of a cached set changes
 KEMAR_DATA = ("slab", "data/mit_kemar_normal_pinna.bz2")
 
@@ -299,14 +314,28 @@ def _load_sofa(path: str) -> HrirSet:
         raise RendererError(f"SOFA file {name} has source positions '{kind}' in '{units}'; "
                             "expected cartesian metres or spherical degrees")
     rate = float(np.ravel(sofa.Data_SamplingRate)[0])
-    if not (np.isfinite(positions).all() and np.isfinite(rate) and rate >= 8000 and np.median(distance) > 0):
-        raise RendererError(f"SOFA file {name} has a sampling rate of {rate:g} Hz or source positions that cannot be used")
+    if not (np.isfinite(rate) and SOFA_RATES[0] <= rate <= SOFA_RATES[1]):
+        raise RendererError(f"SOFA file {name} has a sampling rate of {rate:g} Hz; expected {SOFA_RATES[0]}-{SOFA_RATES[1]} Hz")
+    if not (np.isfinite(positions).all() and np.median(distance) > 0):
+        raise RendererError(f"SOFA file {name} has source positions that are not finite or not in front of the head's centre")
+    _check_coverage(np.asarray(azimuth, dtype=np.float64), np.asarray(elevation, dtype=np.float64), name)
     data = _apply_delay(data, np.asarray(getattr(sofa, "Data_Delay", np.zeros((1, 2))), dtype=np.float64), name)
     receivers = np.asarray(sofa.ReceiverPosition, dtype=np.float64).reshape(-1, 3)
     if receivers.shape[0] == 2 and receivers[0, 1] < receivers[1, 1]:
         data = data[:, ::-1]
     return HrirSet(wrap_azimuth(azimuth), np.asarray(elevation, dtype=np.float64), np.ascontiguousarray(data),
                    int(round(rate)), float(np.median(distance)))
+
+
+def _check_coverage(azimuth: np.ndarray, elevation: np.ndarray, name: str) -> None:
+    """RendererError unless the directions (degrees) span the space around the head: at least 4 distinct ones, not all
+    on one plane (a single direction, an antipodal pair, one ring or the horizontal plane cannot be interpolated)."""
+    points = np.unique(np.round(unit_vectors(azimuth, elevation), 6), axis=0)
+    flat = points.shape[0] < 4 or np.linalg.matrix_rank(points - points.mean(axis=0), tol=1e-3) < 3
+    if flat:
+        raise RendererError(f"SOFA file {name} holds {points.shape[0]} distinct direction{'s' if points.shape[0] != 1 else ''}"
+                            f"{' on one plane' if points.shape[0] >= 3 else ''}; a renderer needs at least 4 directions not all "
+                            "on one plane, measured around the head")
 
 
 def _apply_delay(data: np.ndarray, delay: np.ndarray, name: str) -> np.ndarray:

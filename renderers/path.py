@@ -6,13 +6,16 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from cascade.geometry import to_cartesian, to_spherical
+
 
 @dataclass(frozen=True)
 class SourcePath:
     """Key times (s from the clip's start, increasing, first 0) with azimuth, elevation (deg) and distance (m).
 
-    Between keys the azimuth moves linearly along the shorter arc (exactly opposite keys pass
-    through the front, or through the left for ahead and behind), elevation and distance move linearly; after the last key the source rests.
+    Between keys the source moves along the straight line joining them in space (x front, y left, z up), at
+    constant speed, so its distance and direction follow from that line: a line that passes the head comes
+    closest at the foot of the perpendicular; after the last key the source rests.
     """
 
     times: np.ndarray
@@ -37,16 +40,19 @@ class SourcePath:
     def moves(self) -> bool:
         return self.times.size > 1
 
+    def positions(self, t: np.ndarray | float) -> np.ndarray:
+        """(..., 3) positions (m, x front, y left, z up) at times `t` (s)."""
+        t = np.asarray(t, dtype=np.float64)
+        keys = to_cartesian(self.azimuth, self.elevation, self.distance)
+        if not self.moves:
+            return np.broadcast_to(keys[0], t.shape + (3,)).copy()
+        return np.stack([np.interp(t, self.times, keys[:, axis]) for axis in range(3)], axis=-1)
+
     def at(self, t: np.ndarray | float) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """Azimuth in (-180, 180], elevation (deg) and distance (m) at times `t` (s)."""
         t = np.asarray(t, dtype=np.float64)
         if not self.moves:
             shape = t.shape
             return (np.full(shape, self.azimuth[0]), np.full(shape, self.elevation[0]), np.full(shape, self.distance[0]))
-        steps = np.diff(self.azimuth)
-        steps = (steps + 180.0) % 360.0 - 180.0
-        steps[steps == -180.0] = np.where(self.azimuth[:-1] > 0, -180.0, 180.0)[steps == -180.0]
-        unwrapped = np.concatenate([[self.azimuth[0]], self.azimuth[0] + np.cumsum(steps)])
-        azimuth = np.interp(t, self.times, unwrapped)
-        azimuth = 180.0 - (180.0 - azimuth) % 360.0
-        return azimuth, np.interp(t, self.times, self.elevation), np.interp(t, self.times, self.distance)
+        azimuth, elevation, distance = to_spherical(self.positions(t))
+        return 180.0 - (180.0 - azimuth) % 360.0, elevation, distance

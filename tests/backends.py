@@ -76,3 +76,27 @@ def write_tiny_library(folder: Path) -> Path:
     sf.write(folder / "misc" / "x1.wav", tone(220, 0.5125), LIBRARY_RATE)
     (folder / "descriptions.json").write_text(json.dumps({"misc/x1.wav": "a cat meows"}))
     return folder
+
+
+def write_tiny_dits(folder: Path) -> Path:
+    """dit_<mode>.pt for every mode: random tiny networks over a small codec (1 s windows of 32 latent frames at 16 kHz),
+    their output layer random too, so what they generate depends on their conditions and noise."""
+    import torch
+
+    from cascade.end_to_end import checkpoints
+    from cascade.end_to_end.codec import CodecConfig
+    from cascade.end_to_end.conditioning import MODES
+    from cascade.end_to_end.dit import DitConfig
+    from cascade.end_to_end.model import SpatialDiffusion
+
+    torch.manual_seed(0)
+    folder.mkdir(parents=True, exist_ok=True)
+    for mode in MODES:
+        codec = CodecConfig(channels=1 if mode == "mono" else 4, n_fft=1000, hop=500, mels=8, iterations=2)
+        config = DitConfig(latent=codec.latent_channels, width=32, depth=1, heads=2, patch=1, frame_rate=codec.frame_rate)
+        model = SpatialDiffusion(config, mode)
+        with torch.no_grad():
+            model.dit.project_out.weight.normal_(0.0, 0.1)
+        checkpoints.save(folder / f"dit_{mode}.pt", {"kind": "dit", "state": model.state_dict(), "config": {
+            "dit": config.to_dict(), "codec": codec.to_dict(), "mode": mode, "frames": 32, "steps": 3, "guidance": 2.0}})
+    return folder

@@ -1,6 +1,8 @@
 """The `cascade` command end to end, and its one-line errors with exit status 2."""
 
 import json
+import os
+import signal
 import subprocess
 import sys
 
@@ -109,3 +111,38 @@ def test_a_scene_folder_with_its_hrtf_can_be_moved_and_rendered_from_anywhere(tm
     monkeypatch.chdir(moved.parent.parent)
     assert main(["render", str(moved / "out.json"), "-o", str(tmp_path / "again.wav"), "-q", "--bit-depth", "32f"]) == 0
     assert Scene.load(tmp_path / "again.json").render.hrtf == str(moved / "my_head.sofa")
+
+
+def test_version_is_the_installed_distributions(capsys):
+    from importlib.metadata import version
+
+    assert main(["--version"]) == 0
+    assert capsys.readouterr().out.strip() == f"cascade {version('text2spatial-cascade')}"
+
+
+def test_render_help_is_grouped(capsys):
+    assert main(["render", "--help"]) == 0
+    text = capsys.readouterr().out
+    groups = ["input/output:", "backends:", "backend options:", "room and rendering:", "limits:"]
+    starts = [text.index(f"\n{g}\n") for g in groups]
+    assert starts == sorted(starts)
+
+    def group_of(flag: str) -> str:
+        at = text.index(f"\n  {flag}")
+        return max((s, g) for s, g in zip(starts, groups) if s < at)[1]
+
+    expected = {"-o OUTPUT": "input/output:", "--renderer RENDERER": "backends:", "--steps": "backend options:",
+                "--device": "backend options:", "--hrtf SOFA": "room and rendering:", "--max-memory GB": "limits:"}
+    assert {flag: group_of(flag) for flag in expected} == expected
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("argv", [["schema"], ["plan", "a dog barks"]])
+def test_a_reader_that_stops_early_ends_the_command_quietly(argv):
+    read, write = os.pipe()
+    os.close(read)  # like `| head -1` once head has gone: every write meets a closed pipe
+    try:
+        completed = subprocess.run([sys.executable, "-m", "cascade.cli", *argv], stdout=write, stderr=subprocess.PIPE, text=True, timeout=120)
+    finally:
+        os.close(write)
+    assert completed.stderr == "" and completed.returncode == 128 + signal.SIGPIPE

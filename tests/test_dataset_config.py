@@ -4,7 +4,7 @@ import json
 
 import pytest
 
-from cascade.dataset.config import DatasetConfig, default_classes, load_config, parse_config
+from cascade.dataset.config import DatasetConfig, default_classes, load_config, parse_config, parse_folder_config
 from cascade.errors import DatasetError
 from cascade.taxonomy import BY_NAME
 
@@ -66,3 +66,47 @@ def test_own_classes_need_prompts():
     assert config.sounds.prompts_of("dog") == [BY_NAME["dog"].prompt]
     with pytest.raises(DatasetError, match="violin"):
         parse_config({"sounds": {"classes": ["violin"]}})
+
+
+def test_the_starss23_preset_and_its_limits():
+    config = parse_config({"preset": "starss23"})
+    assert (config.sample_rate, config.bit_depth, config.labels.class_map) == (24000, "16", "starss23") and config.length >= 4.0
+    assert parse_config({"preset": "starss23", "length": 8.0, "seed": 3}).length == 8.0  # other fields replace the preset's
+    for data, words in (({"bit_depth": "24"}, "bit_depth '24'"), ({"length": 3.0}, "4 s or more"), ({"sample_rate": 48000}, "sample_rate 48000")):
+        with pytest.raises(DatasetError, match=words):
+            parse_config({"preset": "starss23", **data})
+    with pytest.raises(DatasetError, match="preset must be one of starss23"):
+        parse_config({"preset": "tau"})
+
+
+def test_the_starss23_class_map_refuses_classes_it_has_no_class_for():
+    with pytest.raises(DatasetError, match="class 'dog'"):
+        parse_config({"labels": {"class_map": "starss23"}, "sounds": {"classes": ["knock", "dog"]}})
+    with pytest.raises(DatasetError, match="a child speaks"):  # the default speech prompts include a child's voice
+        parse_config({"labels": {"class_map": "starss23"}, "sounds": {"classes": ["speech"]}})
+
+
+def test_ambience_classes_are_beds_not_point_events_unless_asked():
+    assert not {"rain", "wind", "crowd", "ocean"} & set(default_classes())
+    assert {"rain", "wind", "crowd"} <= set(DatasetConfig().ambience.classes) and DatasetConfig().ambience.fraction == 0.0
+    assert "rain" in parse_config({"sounds": {"classes": ["rain", "dog"]}}).sounds.classes  # a config may still ask for them
+    with pytest.raises(DatasetError, match=r"ambience\.classes"):
+        parse_config({"ambience": {"classes": ["drizzle"]}})
+    with pytest.raises(DatasetError, match=r"ambience\.level_db must lie in \[-60, 20\]"):
+        parse_config({"ambience": {"level_db": {"min": -80, "max": 0}}})
+
+
+def test_label_policy_is_recorded_in_the_config():
+    assert DatasetConfig().labels.policy == "activity"
+    config = parse_config({"labels": {"policy": "scheduled"}})
+    assert json.loads(config.to_json())["labels"]["policy"] == "scheduled"
+    with pytest.raises(DatasetError, match=r"labels\.bridge"):
+        parse_config({"labels": {"bridge": -1}})
+
+
+def test_a_folder_config_from_before_label_policies_continues_as_it_was_built():
+    old = json.loads(DatasetConfig().to_json())
+    del old["labels"], old["rooms"]["rt60_model"], old["rooms"]["rt60_spread"], old["ambience"], old["license"], old["preset"]
+    continued = parse_folder_config(old)
+    assert continued.labels.policy == "scheduled" and continued.rooms.rt60_model == "uniform"
+    assert parse_folder_config(json.loads(DatasetConfig().to_json())) == DatasetConfig()  # today's config.json reads as written

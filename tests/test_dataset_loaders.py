@@ -1,6 +1,7 @@
 """Reading a built folder: Hugging Face `datasets` as an audio folder, and the project's torch Dataset."""
 
 import json
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -18,7 +19,8 @@ N = 5
 def folder(tmp_path_factory):
     root = tmp_path_factory.mktemp("loaders")
     config = parse_config({"length": 1.0, "sample_rate": 16000, "events": {"count": {"min": 1, "max": 2}, "duration": {"min": 0.3, "max": 1.0}},
-                           "sounds": {"classes": ["dog", "bird", "bell"]}, "stems": True})
+                           "sounds": {"classes": ["dog", "bird", "bell"]}, "stems": True, "license": "cc-by-4.0",
+                           "rooms": {"anechoic": 0.5}, "ambience": {"fraction": 0.7}})
     build(root, N, config, workers=1)
     return root
 
@@ -45,6 +47,40 @@ def test_hugging_face_loads_the_folder_as_an_audio_folder(folder, tmp_path):
         assert row["events"][0]["azimuth"] == record["events"][0]["azimuth"]
         assert row["room_dimensions"] == record["room_dimensions"] and row["class_indices"] == record["class_indices"]
         assert [s["path"] for s in row["stem"]] == [str(folder / name) for name in record["stem_file_names"]]
+
+
+def test_the_documented_hugging_face_snippet_gives_ambix_and_binaural(folder, tmp_path, monkeypatch):
+    pytest.importorskip("librosa")  # the hf extra: datasets 3.x decodes with soundfile and librosa
+    text = (Path(__file__).resolve().parents[1] / "docs" / "dataset.md").read_text(encoding="utf-8")
+    snippet = text[text.index("**Loading.** Hugging Face"):].split("```python\n", 1)[1].split("```", 1)[0]
+    (tmp_path / "data").symlink_to(folder)
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setenv("HF_DATASETS_CACHE", str(tmp_path / "hf"))
+    scope: dict = {}
+    exec(snippet, scope)
+    first = _records(folder)[0]
+    for column, channels in (("foa", 4), ("binaural", 2)):
+        got = scope["item"][column]
+        on_disk, rate = sf.read(folder / first[f"{column}_file_name"], always_2d=True)
+        assert got["array"].shape == (channels, 16000) and got["sampling_rate"] == rate == 16000
+        assert np.allclose(got["array"], on_disk.T, atol=1e-6)
+
+
+def test_the_dataset_card_declares_what_hugging_face_reads(folder, tmp_path):
+    import datasets
+    import yaml
+
+    text = (folder / "README.md").read_text()
+    assert text.startswith("---\n")
+    header = yaml.safe_load(text.split("---\n")[1])
+    assert header["license"] == "cc-by-4.0" and header["dataset_info"]["splits"] == [{"name": "train", "num_examples": N}]
+    records = _records(folder)
+    assert any(r["bed"] for r in records) and any(not r["bed"] for r in records) and any(not r["anechoic"] for r in records)
+    inferred = datasets.load_dataset("audiofolder", data_dir=str(folder), cache_dir=str(tmp_path / "hf"))["train"].features
+    assert datasets.Features._from_yaml_list(header["dataset_info"]["features"]) == inferred
+    by_card = datasets.load_dataset(str(folder), cache_dir=str(tmp_path / "card"))["train"]  # the card's own config
+    assert by_card.num_rows == N and by_card.features == inferred
+    assert f"{N} synthetic scenes" in text and "## How it was made" in text
 
 
 def test_torch_dataset_yields_audio_captions_and_labels(folder):

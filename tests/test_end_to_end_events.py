@@ -5,7 +5,8 @@ import pytest
 
 from cascade.end_to_end.conditioning import NUMBERS
 from cascade.end_to_end.data import LEVEL_DBFS, SyntheticSpec, synthetic_example
-from cascade.end_to_end.events import crossfade, event_windows, window_offsets
+from cascade.end_to_end.events import event_windows
+from cascade.end_to_end.inference import crossfade, window_offsets
 from cascade.metrics import foa_doa, spatial_angle
 from cascade.scene import Keyframe, Position, Room, Scene, SoundEvent
 
@@ -24,7 +25,8 @@ def test_crossfade_weights_sum_to_one_everywhere(length):
 
 
 def test_events_get_start_relative_to_their_window_their_total_duration_and_their_place():
-    scene = Scene(events=[SoundEvent(id="dog", description="a dog barks", start=1.0, duration=2.0, position=Position(azimuth=90, distance=5)),
+    scene = Scene(events=[SoundEvent(id="dog", description="a dog barks", start=1.0, duration=2.0, gain_db=-6.0,
+                                     position=Position(azimuth=90, distance=5)),
                           SoundEvent(id="rain", description="rain falls", start=0.0, duration=9.0)],
                   room=Room(dimensions=(10, 8, 3), rt60=0.6))
     offsets, jobs = event_windows(scene, {"dog": 1, "rain": 2}, window=4.0)
@@ -32,7 +34,7 @@ def test_events_get_start_relative_to_their_window_their_total_duration_and_thei
     dog = [j for j in jobs if j.event_id == "dog"]
     assert len(dog) == 1, "the dog sounds only in the first window"
     values = dict(zip(NUMBERS, dog[0].numbers))
-    assert values["start"] == 1.0 and values["total"] == 2.0 and values["azimuth"] == 90.0
+    assert values["start"] == 1.0 and values["total"] == 2.0 and values["azimuth"] == 90.0 and values["gain"] == -6.0
     assert values["room_volume"] == 240.0 and values["rt60"] == 0.6
     rain = [dict(zip(NUMBERS, j.numbers)) for j in jobs if j.event_id == "rain"]
     assert [r["start"] for r in rain] == [0.0, -3.5, -7.0], "a window that begins inside the sound sees a negative start"
@@ -60,15 +62,27 @@ def test_descriptive_captions_are_the_dataset_builders_general_form():
     assert job.prompt == "a bell rings"
 
 
-def test_synthetic_anechoic_examples_point_where_their_labels_say_and_are_levelled():
+def test_synthetic_anechoic_examples_point_where_their_labels_say_and_are_levelled_at_their_gain():
     for seed in range(6):
-        example = synthetic_example(seed, SyntheticSpec(seconds=2.0, room_share=0.0))
+        example = synthetic_example(seed, SyntheticSpec(seconds=2.0, room_share=0.0, moving_share=0.0))
         azimuth, elevation = foa_doa(example.foa)
         assert spatial_angle(azimuth, elevation, example.azimuth, example.elevation) < 0.5
-        onset = max(0, int(example.start * 16000))
-        active = example.foa[0, onset : onset + int(example.total * 16000)]
-        assert abs(20 * np.log10(np.sqrt(np.mean(active.astype(np.float64) ** 2))) - LEVEL_DBFS) < 0.1
-        assert example.foa.shape == (4, 32000) and example.room_volume is None
+        onset = max(0, int(round(example.start * 16000)))
+        span = slice(onset, onset + int(round(min(example.total + min(example.start, 0.0), 2.0 - max(example.start, 0.0)) * 16000)))
+        for signal in (example.foa[0], example.mono):
+            level = 20 * np.log10(np.sqrt(np.mean(signal[span].astype(np.float64) ** 2)))
+            assert abs(level - (LEVEL_DBFS + example.gain)) < 0.1
+        assert -20.0 <= example.gain <= 0.0
+        assert example.foa.shape == (4, 32000) and example.mono.shape == (32000,) and example.room_volume is None
+
+
+def test_synthetic_examples_train_on_four_wordings_of_a_class_and_hold_out_the_fifth():
+    from cascade.wordings import class_of, held_out_wording, seen_wordings
+
+    seen = [synthetic_example(seed, SyntheticSpec(seconds=1.0, room_share=0.0)).prompt for seed in range(12)]
+    assert all(p in seen_wordings(class_of(p)) for p in seen)
+    held = synthetic_example(3, SyntheticSpec(seconds=1.0, room_share=0.0, held_out_wording=True)).prompt
+    assert held == held_out_wording(class_of(held))
 
 
 @pytest.mark.slow

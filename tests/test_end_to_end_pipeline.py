@@ -5,14 +5,12 @@ import sys
 
 import numpy as np
 import pytest
+from backends import write_tiny_dits
 
 import cascade
 from cascade.audio import fit_length
 from cascade.end_to_end import checkpoints
-from cascade.end_to_end.codec import CodecConfig
-from cascade.end_to_end.conditioning import MODES, SPATIAL_MODES
-from cascade.end_to_end.dit import DitConfig
-from cascade.end_to_end.model import SpatialDiffusion
+from cascade.end_to_end.conditioning import SPATIAL_MODES
 from cascade.end_to_end.pipeline import EndToEnd
 from cascade.errors import OptionError
 from cascade.scene import Position, Scene, SoundEvent
@@ -26,20 +24,7 @@ SCENE = Scene(events=[SoundEvent(id="dog", description="a dog barks", start=0.2,
 
 @pytest.fixture(scope="module")
 def tiny(tmp_path_factory):
-    """dit_<mode>.pt of random tiny networks over a small codec: 1 s windows of 32 latent frames."""
-    import torch
-
-    torch.manual_seed(0)
-    folder = tmp_path_factory.mktemp("e2e")
-    for mode in MODES:
-        codec = CodecConfig(channels=1 if mode == "mono" else 4, n_fft=1000, hop=500, mels=8, iterations=2)
-        config = DitConfig(latent=codec.latent_channels, width=32, depth=1, heads=2, patch=1, frame_rate=codec.frame_rate)
-        model = SpatialDiffusion(config, mode)
-        with torch.no_grad():
-            model.dit.project_out.weight.normal_(0.0, 0.1)
-        checkpoints.save(folder / f"dit_{mode}.pt", {"kind": "dit", "state": model.state_dict(), "config": {
-            "dit": config.to_dict(), "codec": codec.to_dict(), "mode": mode, "frames": 32, "steps": 3, "guidance": 2.0}})
-    return folder
+    return write_tiny_dits(tmp_path_factory.mktemp("e2e"))
 
 
 @pytest.fixture(scope="module")
@@ -121,3 +106,27 @@ def test_cli_missing_checkpoint_and_cascade_flags_are_one_line_errors(tmp_path):
     assert "dit_parametric.pt not found" in done.stderr and "cascade train-e2e dit" in done.stderr
     done = _cli("a bell rings", "-o", str(tmp_path / "x.wav"), "--pipeline", "end-to-end", "--generator", "procedural")
     assert done.returncode == 2 and "--generator" in done.stderr and len(done.stderr.strip().splitlines()) == 1
+
+
+@pytest.mark.slow
+def test_the_gain_is_conditioned_within_the_trained_range_and_the_rest_applied(pipe):
+    loud = SCENE.model_copy(update={"events": [SCENE.events[0].model_copy(update={"gain_db": 6.0})]})
+    numbers = []
+    pipe.generate = lambda texts, rows, seeds: numbers.extend(rows) or np.zeros((len(texts), 4, 16000), np.float32)
+    try:
+        result = pipe(loud)
+    finally:
+        del pipe.generate
+    from cascade.end_to_end.conditioning import NUMBERS
+
+    assert {row[NUMBERS.index("gain")] for row in numbers} == {0.0}, "6 dB is conditioned at the top of [-20, 0]"
+    assert result.stems[0].gain_db == pytest.approx(6.0), "and the 6 dB above it is applied to the stem"
+
+
+@pytest.mark.slow
+def test_a_checkpoint_of_another_mode_is_refused(tiny, tmp_path):
+    import shutil
+
+    shutil.copy(tiny / "dit_descriptive.pt", tmp_path / "dit_parametric.pt")
+    with pytest.raises(checkpoints.CheckpointError, match="holds a descriptive model, not a parametric one"):
+        EndToEnd("parametric", tmp_path).load()

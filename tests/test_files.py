@@ -93,3 +93,47 @@ def test_a_failed_write_keeps_the_earlier_file_and_leaves_no_temporary(tmp_path,
     back, _ = sf.read(str(path), dtype="float32")
     assert np.array_equal(back, AUDIO), "a failed write must leave the earlier file intact"
     assert [p.name for p in tmp_path.iterdir()] == ["out.wav"], "no temporary file may be left behind"
+
+
+def _result(rate: int = 44100):
+    from cascade.result import RenderResult
+    from cascade.scene import Scene, SoundEvent
+
+    t = np.arange(rate // 2) / rate
+    tone = (0.3 * np.sin(2 * np.pi * 500 * t)).astype(np.float32)
+    foa = np.stack([tone, 0.5 * tone, 0.1 * tone, -0.4 * tone])  # W, Y, Z, X of a source ahead-left
+    scene = Scene(events=[SoundEvent(id="tone", description="a tone", duration=0.5)], sample_rate=rate)
+    return RenderResult(np.stack([tone, 0.5 * tone]), foa, rate, scene)
+
+
+@pytest.mark.parametrize("suffix", [".mp3", ".ogg", ".opus"])
+def test_a_lossy_container_holds_the_binaural_and_the_ambix_goes_beside_as_flac(tmp_path, suffix):
+    result = _result()
+    written = result.save_all(tmp_path / f"out{suffix}")
+    assert [p.name for p in written] == [f"out{suffix}", "out_foa.flac", "out.json"]
+    assert sf.info(str(tmp_path / f"out{suffix}")).channels == 2
+    foa, rate = sf.read(str(tmp_path / "out_foa.flac"), dtype="float32", always_2d=True)
+    assert rate == 44100 and np.abs(foa.T - result.foa).max() < 2.0**-22  # 24-bit FLAC: AmbiX W, Y, Z, X as rendered
+
+
+def test_ambix_alone_is_refused_in_a_container_without_an_ambisonics_layout(tmp_path):
+    with pytest.raises(OutputError, match=r"\.opus has no channel layout for ambisonics .* write x\.opus as \.flac or \.wav"):
+        _result().save(tmp_path / "x.opus", format="foa")
+    assert not list(tmp_path.iterdir())
+
+
+def test_opus_at_a_rate_it_does_not_take_is_resampled_to_48_khz(tmp_path):
+    from cascade.result import container_notes
+
+    result = _result(44100)
+    result.save_all(tmp_path / "out.opus")
+    info = sf.info(str(tmp_path / "out.opus"))
+    assert info.samplerate == 48000 and abs(info.duration - 0.5) < 0.03  # same length in seconds (codec padding aside)
+    back, _ = sf.read(str(tmp_path / "out.opus"), dtype="float32", always_2d=True)
+    middle = back[4800:19200, 0]
+    assert abs(20 * np.log10(np.sqrt(np.mean(middle**2)) / (0.3 / np.sqrt(2)))) < 0.5  # the tone's level kept
+    spectrum = np.abs(np.fft.rfft(middle * np.hanning(middle.size)))
+    assert abs(np.argmax(spectrum) * 48000 / middle.size - 500) < 5  # still 500 Hz: resampled, not relabelled
+    assert container_notes(tmp_path / "out.opus", 44100) == [
+        "AmbiX files are .flac beside out.opus: .opus has no channel layout for ambisonics (players would read its 4 channels as surround)",
+        "out.opus is resampled to 48000 Hz: Opus does not take 44100 Hz"]

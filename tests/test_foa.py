@@ -56,7 +56,7 @@ def test_pitch_raises_the_front_and_roll_raises_the_left():
 
 def test_moving_source_is_encoded_left_then_right():
     noise = np.random.default_rng(5).standard_normal(3 * RATE).astype(np.float32)
-    path = SourcePath.from_keys([0.0, 0.5, 2.5, 3.0], [90.0, 90.0, -90.0, -90.0], [0.0] * 4, [1.0] * 4)
+    path = SourcePath.from_keys([0.0, 0.5, 1.5, 2.5, 3.0], [90.0, 90.0, 0.0, -90.0, -90.0], [0.0] * 5, [1.0] * 5)
     foa = encode(noise, RATE, path)
     assert circular_error(foa_doa(foa[:, : RATE // 2])[0], 90.0) < 1.0
     assert circular_error(foa_doa(foa[:, -RATE // 2 :])[0], -90.0) < 1.0

@@ -82,7 +82,7 @@ def test_left_to_right_source_moves_across(renderer):
 
 def test_moving_render_has_no_clicks(renderer):
     tone = (0.5 * np.sin(2 * np.pi * 200 * np.arange(2 * RATE) / RATE)).astype(np.float32)
-    path = SourcePath.from_keys([0.0, 2.0], [90.0, -90.0], [0.0, 0.0], [1.4, 1.4])
+    path = SourcePath.from_keys([0.0, 2.0], [45.0, -45.0], [0.0, 0.0], [1.4 * np.sqrt(2)] * 2)  # a line 1.4 m ahead
     moving = renderer.render(tone, RATE, path)
     static_jumps = max(
         np.abs(np.diff(renderer.render(tone, RATE, SourcePath.static(az, 0.0, 1.4))[:, 1000:-1000])).max()

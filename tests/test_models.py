@@ -49,7 +49,20 @@ def test_listing_finds_a_checkpoint_named_by_the_variable(fake_checkpoint, monke
     assert rows["tangoflux"].installed and rows["tangoflux"].where == str(fake_checkpoint)
     assert rows["flan-t5-large"].installed and rows["flan-t5-large"].where == str(fake_checkpoint / "text_encoder")
     lines = models.format_models(list(rows.values())).splitlines()
-    assert len(lines) == 3 and lines[0].split()[:2] == ["tangoflux", "installed"]
+    assert len(lines) == len(rows) and lines[0].split()[:2] == ["tangoflux", "installed"]
+
+
+def test_listing_names_every_shipped_checkpoint(capsys):
+    from cascade.cli import main
+
+    root = Path(__file__).resolve().parents[1]
+    shipped = {"nfs": root / "renderers" / "checkpoints" / "nfs.pt"}
+    shipped |= {f"e2e-{p.stem}": p for p in (root / "cascade" / "end_to_end" / "checkpoints").glob("*.pt")}
+    assert "e2e-codec" in shipped and len(shipped) >= 3
+    assert main(["models", "list"]) == 0
+    listed = {line.split()[0]: line.split()[1:] for line in capsys.readouterr().out.splitlines()}
+    for name, path in shipped.items():
+        assert listed[name][:2] == ["installed", str(path)]
 
 
 def test_listing_says_how_to_get_missing_weights():

@@ -194,9 +194,58 @@ def test_left_to_right_passes_through_the_front():
     [car] = PLAN("a car passes from left to right").events
     assert car.description == "a car passes"
     times, path = car.path()
-    assert _gap(path[0].azimuth, 90) < 1 and _gap(path[-1].azimuth, -90) < 1
+    assert _gap(path[0].azimuth, 90) < 16 and _gap(path[-1].azimuth, -90) < 16  # 75 degrees off the closest point
     assert any(_gap(p.azimuth, 0) < 1 for p in path[1:-1])
     assert times[1] > 0 and times[-1] == pytest.approx(car.duration)
+
+
+def _xyz(p) -> tuple[float, float, float]:
+    az, el = math.radians(p.azimuth), math.radians(p.elevation)
+    return (p.distance * math.cos(az) * math.cos(el), p.distance * math.sin(az) * math.cos(el), p.distance * math.sin(el))
+
+
+def test_a_pass_by_is_a_straight_line_closest_at_its_middle_at_the_class_distance():
+    [car] = PLAN("a car drives past from left to right").events  # a car's prior distance: 8 m
+    times, path = car.path()
+    (x0, y0, z0), (x1, y1, z1), (x2, y2, z2) = (_xyz(p) for p in path)
+    assert x0 == pytest.approx(x1, abs=1e-3) and x2 == pytest.approx(x1, abs=1e-3)  # one line, parallel to y
+    assert z0 == pytest.approx(z1, abs=1e-3) == z2 and z1 < -0.5  # at a car's height, below the ear
+    assert y0 > 0 > y2 and y1 == pytest.approx(0.0, abs=1e-3)
+    assert path[1].distance == pytest.approx(8.0, abs=1e-3) and times[1] == pytest.approx(car.duration / 2)
+
+
+def test_while_a_car_passes_it_moves():
+    dog, car = PLAN("a dog barks while a car passes").events
+    assert car.moves and not dog.moves and car.description == "a car passes"
+
+
+def test_a_flight_overhead_passes_straight_over_the_head():
+    [heli] = PLAN("a helicopter flies overhead").events
+    _, path = heli.path()
+    heights = [_xyz(p)[2] for p in path]
+    assert heights == pytest.approx([heights[0]] * 3, abs=1e-3) and heights[0] > 10
+    assert path[1].elevation == pytest.approx(90.0) and _gap(path[0].azimuth, 0) < 1 and _gap(path[-1].azimuth, 180) < 1
+
+
+def test_footsteps_on_the_ground_keep_their_height_as_they_approach():
+    [steps] = PLAN("footsteps approach").events
+    _, path = steps.path()
+    first, last = _xyz(path[0]), _xyz(path[-1])
+    assert first[2] == pytest.approx(-1.6, abs=0.01) and path[0].distance == pytest.approx(15.0)  # 1.6 m below, not 7.5 m
+    assert path[-1].elevation < path[0].elevation < -3.0 and -1.6 <= last[2] < -1.0
+
+
+def test_quoted_speech_is_kept_whole():
+    speech, door = PLAN('a woman says "hello, how are you? I am late." then a door closes').events
+    assert speech.description == 'a woman says "hello, how are you? I am late."' and door.description == "a door closes"
+    assert door.start == pytest.approx(speech.end)
+
+
+def test_a_text_that_names_no_sound_is_planned_as_a_guess_with_a_warning(caplog):
+    with caplog.at_level("WARNING", logger="cascade"):
+        [event] = PLAN("the meeting was boring").events
+    assert event.guess and len(caplog.records) == 1 and "guess" in caplog.records[0].getMessage()
+    assert not PLAN("a dog barks").events[0].guess
 
 
 def test_right_to_left_pass():
@@ -216,7 +265,7 @@ def test_flies_overhead_goes_through_the_zenith_front_to_back():
 def test_front_to_back_move():
     [steps] = PLAN("footsteps move from front to back").events
     _, path = steps.path()
-    assert _gap(path[0].azimuth, 0) < 1 and _gap(path[-1].azimuth, 180) < 1 and len(path) == 3
+    assert _gap(path[0].azimuth, 0) < 16 and _gap(path[-1].azimuth, 180) < 16 and len(path) == 3
 
 
 def test_approach_decreases_distance():
@@ -331,7 +380,8 @@ FROM_TO = [
 def test_a_from_to_path_starts_where_the_text_says(text, start, end, capsys):
     [event] = cascade_plan(text, capsys)
     first, last = first_and_last_azimuth(event)
-    assert _gap(first, start) < 1 and _gap(last, end) < 1, f"{text!r}: {first} -> {last}"
+    tolerance = 20 if _gap(start, end) == 180 else 1  # a straight pass starts 75 degrees off its closest point, or 95 m away
+    assert _gap(first, start) < tolerance and _gap(last, end) < tolerance, f"{text!r}: {first} -> {last}"
 
 
 @pytest.mark.parametrize("text, middle", [("a bus passes from left to right behind me", 180),
@@ -427,7 +477,9 @@ def test_unknown_sounds_stay_events(text, capsys):
 
 def test_a_trailing_participle_is_how_the_sound_before_it_sounds(capsys):
     [car] = cascade_plan("A car passes from left to right, honking.", capsys)
-    assert car["description"] == "a car passes, honking" and car["duration"] > 1.0 and first_and_last_azimuth(car) == (90.0, -90.0)
+    assert car["description"] == "a car passes, honking" and car["duration"] > 1.0
+    first, last = first_and_last_azimuth(car)
+    assert first > 60 and last < -60
 
 
 def test_instructions_only_exit_2_with_one_line(capsys):

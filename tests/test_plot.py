@@ -80,15 +80,33 @@ def test_a_source_far_outside_a_small_room_is_drawn_at_the_edge_in_its_direction
 
 
 @pytest.mark.parametrize("start, end, mid_y", [(60.0, -60.0, 1.0), (120.0, -120.0, -1.0)])
-def test_moving_source_path_takes_the_shorter_arc(start, end, mid_y):
+def test_moving_source_path_is_the_straight_line_between_its_keys(start, end, mid_y):
     moving = ("m", 0.0, 4.0, {"azimuth": start, "distance": 3.0},
               {"trajectory": [{"time": 4.0, "position": {"azimuth": end, "distance": 3.0}}]})
     ax = _axes(scene_figure(_scene([moving])), "map")
     path = _artist(ax, "path:m").get_xydata()
-    middle = path[len(path) // 2 - 1: len(path) // 2 + 1].mean(axis=0)
-    assert middle == pytest.approx((0.0, 3.0 * mid_y), abs=0.05)  # through the front (or behind), not round the far side
+    # the chord from 3 m at +-60 (or +-120) degrees: 1.5 m ahead (or behind)
+    assert path[:, 1] == pytest.approx(np.full(len(path), 1.5 * mid_y), abs=1e-6)
     assert path[0][0] < 0 < path[-1][0]  # from the left to the right
     assert any(a.arrow_patch is not None for a in ax.texts if hasattr(a, "arrow_patch"))
+    x, y = _artist(ax, "closest:m").get_xydata()[0]
+    assert x == pytest.approx(0.0, abs=0.1) and y == pytest.approx(1.5 * mid_y)
+
+
+def test_a_far_pass_by_is_drawn_as_its_line_in_view_with_its_closest_point():
+    side = float(np.degrees(np.arctan2(90.0, 25.0)))
+    moving = ("train", 0.0, 8.0, {"azimuth": side, "distance": float(np.hypot(25.0, 90.0))},
+              {"trajectory": [{"time": 4.0, "position": {"azimuth": 0.0, "distance": 25.0}},
+                              {"time": 8.0, "position": {"azimuth": -side, "distance": float(np.hypot(25.0, 90.0))}}]})
+    ax = _axes(scene_figure(_scene([moving])), "map")
+    path = _artist(ax, "path:train").get_xydata()
+    limit = ax.get_xlim()[1]
+    assert limit > 25.0 and path[:, 1] == pytest.approx(np.full(len(path), 25.0), abs=1e-6)  # a straight line 25 m ahead
+    assert path[0][0] < -0.8 * limit and path[-1][0] > 0.8 * limit
+    assert tuple(_artist(ax, "closest:train").get_xydata()[0]) == pytest.approx((0.0, 25.0), abs=0.5)
+    beside = _axes(scene_figure(_scene([moving, _static("dog", -90.0, distance=2.0)])), "map")  # the train off scale
+    pulled = _artist(beside, "path:train").get_xydata()
+    assert pulled[:, 1] == pytest.approx(np.full(len(pulled), pulled[0, 1]), abs=1e-6) and pulled[0, 0] < 0 < pulled[-1, 0]
 
 
 @pytest.mark.slow
@@ -131,3 +149,21 @@ def test_plot_user_errors_are_one_line_with_exit_2(tmp_path, capsys, make_args, 
     err = capsys.readouterr().err.strip()
     assert err.startswith("cascade: error:") and "\n" not in err and words in err
     assert not (tmp_path / "o.png").exists()
+
+
+def test_the_legend_covers_no_source_label():
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+
+    # five sources behind and beside the listener: their labels fill the lower half of the map, where the legend once sat
+    scene = Scene.from_dict({"events": [{"id": f"s{i}", "description": "a dog barks", "duration": 1,
+                                         "position": {"azimuth": az, "elevation": el, "distance": d}}
+                                        for i, (az, el, d) in enumerate([(135, 0, 3), (120, -30, 2.5), (150, 20, 2.8), (-135, 0, 3), (0, 0, 1)])]})
+    fig = scene_figure(scene)
+    canvas = FigureCanvasAgg(fig)
+    canvas.draw()
+    renderer = canvas.get_renderer()
+    legends = [*fig.legends, *(a.get_legend() for a in fig.axes if a.get_legend() is not None)]
+    labels = [t for t in _axes(fig, "map").texts if t.get_text().startswith("s")]
+    assert len(legends) == 1 and len(labels) == 5
+    box = legends[0].get_window_extent(renderer)
+    assert [t.get_text().split()[0] for t in labels if t.get_window_extent(renderer).overlaps(box)] == []

@@ -130,3 +130,45 @@ def test_json_schema_is_valid_json_with_event_fields():
 def test_missing_file_is_named(tmp_path):
     with pytest.raises(SceneError, match=r"nope\.json"):
         Scene.load(tmp_path / "nope.json")
+
+
+def _two_events() -> Scene:
+    return Scene(events=[SoundEvent(id="dog", description="a dog barks", duration=1.0, position=Position(azimuth=180, elevation=-20, distance=2)),
+                         SoundEvent(id="bird", description="a bird chirps", start=1.0, duration=2.0, position=Position(azimuth=-90, elevation=30))])
+
+
+def test_editing_an_event_gives_a_validated_copy():
+    scene = _two_events()
+    with pytest.raises(Exception, match="frozen"):
+        scene.events[1].start = 3.0
+    edited = scene.with_event("bird", start=3.0, position={"azimuth": 45})
+    assert edited.event("bird").start == 3.0 and edited.end == 5.0
+    assert edited.event("bird").position == Position(azimuth=45, elevation=30, distance=1.5)  # the fields not named stay
+    assert edited.event("dog") == scene.event("dog") and scene.event("bird").start == 1.0  # the original is unchanged
+    moving = edited.with_event("dog", trajectory=[Keyframe(time=1.0, position=Position(azimuth=90))])
+    assert moving.event("dog").moves and moving.event("dog").path()[1][-1].azimuth == 90
+
+
+@pytest.mark.parametrize("changes, words", [
+    ({"duration": 0.0}, "events.0.duration: Input should be greater than or equal to 0.01"),
+    ({"position": {"elevation": 95}}, "events.0.position.elevation: Input should be less than or equal to 90"),
+    ({"diffuse": True, "trajectory": [{"time": 0.5, "position": {"azimuth": 10}}]}, "a diffuse event comes from all around and cannot move"),
+    ({"loudness": 3}, "events.0.loudness: Extra inputs are not permitted"),
+])
+def test_an_edit_out_of_range_names_the_field(changes, words):
+    with pytest.raises(SceneError, match=words):
+        _two_events().with_event("dog", **changes)
+
+
+def test_editing_an_unknown_event_names_the_ones_there():
+    with pytest.raises(SceneError, match="no event 'cat' in this scene; its events: dog, bird"):
+        _two_events().with_event("cat", start=1.0)
+
+
+def test_replacing_scene_fields_validates_the_whole_scene():
+    scene = _two_events()
+    cat = SoundEvent(id="cat", description="a cat meows", start=2.0, duration=1.0)
+    assert [e.id for e in scene.replace(events=[*scene.events, cat]).events] == ["dog", "bird", "cat"]
+    assert scene.replace(room=Room(dimensions=(5, 4, 3), rt60=0.5)).room.dimensions == (5, 4, 3)
+    with pytest.raises(SceneError, match=r"event 'bird' starts at 1\.0 s, at or after the scene's end"):
+        scene.replace(duration=0.5)

@@ -36,3 +36,14 @@ def test_without_espeak_the_error_says_what_to_install(monkeypatch):
     monkeypatch.setattr(shutil, "which", lambda name: None)
     with pytest.raises(GeneratorError, match="apt-get install espeak-ng"):
         SpeechGenerator()
+
+
+@pytest.mark.slow
+def test_auto_without_tangoflux_sends_speech_prompts_to_espeak(monkeypatch):
+    import cascade
+    from cascade.generators import auto
+
+    monkeypatch.setattr(auto, "choose", lambda path=None: ("procedural", "no TangoFlux weights"))
+    result = cascade.render_scene('a woman says "the train is late, sorry" while a dog barks', cache=False)
+    assert {e.id: e.generation.backend for e in result.scene.events if e.generation} == {"speech": "speech", "dog": "procedural"}
+    assert 'says "the train is late, sorry"' in result.scene.events[0].description

@@ -33,7 +33,8 @@ from selenium.webdriver.support.ui import WebDriverWait
 import cascade
 from cascade.cli import main
 from cascade.scene import Scene
-from cascade.ui import scene_rows, table_scene
+from cascade.ui import _status as _status_html
+from cascade.ui import follow_distance, heard, scene_rows, table_scene
 
 pytestmark = pytest.mark.slow  # a browser, a sentence model or many renders: `pytest -m 'not slow'` skips it
 
@@ -86,7 +87,7 @@ def app(tmp_path_factory):
     log = open(folder / "server.log", "w+")  # noqa: SIM115 (open for the server's whole life)
     server = subprocess.Popen([sys.executable, "-m", "cascade.cli", "ui", "--port", str(port)], cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT)
     url = f"http://127.0.0.1:{port}/"
-    deadline = time.monotonic() + 90
+    deadline = time.monotonic() + 240  # a shared, busy CPU can take minutes to import Gradio and torch
     while True:
         try:
             _get(url)
@@ -288,3 +289,60 @@ def test_bad_cells_are_one_line_errors_naming_the_field(column, value, words):
     with pytest.raises(cascade.SceneError) as err:
         table_scene([row], {}, None, 0, 44100)
     assert str(err.value).startswith(words) and "\n" not in str(err.value)
+
+
+def test_a_moving_source_s_distance_moves_its_whole_path_and_every_column_is_on_screen(app, browser):
+    url, _, _ = app
+    _open(browser, url).send_keys("a train passes from left to right far away" + Keys.ENTER)
+    WebDriverWait(browser, 30).until(lambda d: _status(d).startswith("planned"))
+    width = browser.execute_script("return document.documentElement.clientWidth")
+    headers = {h.text.strip(): h for h in browser.find_elements(By.CSS_SELECTOR, "#events th") if h.text.strip()}
+    for name in ("all around", "mute", "solo"):
+        assert headers[name].rect["x"] >= 0 and headers[name].rect["x"] + headers[name].rect["width"] <= width, f"'{name}' is off screen"
+
+    def path_distances(d) -> list[float]:
+        return [float(key.split()[3]) for key in d.find_element(By.CSS_SELECTOR, '#events [data-testid="cell-0-8"]').text.split(";")]
+
+    before = path_distances(browser)
+    start = float(browser.find_element(By.CSS_SELECTOR, '#events [data-testid="cell-0-6"]').text)
+    ActionChains(browser).double_click(browser.find_element(By.CSS_SELECTOR, '#events [data-testid="cell-0-6"]')).perform()
+    editor = WebDriverWait(browser, 10).until(_cell_editor)
+    editor.send_keys(Keys.CONTROL, "a")
+    editor.send_keys(f"{2 * start:g}" + Keys.ENTER)
+    WebDriverWait(browser, 30).until(lambda d: path_distances(d) != before)
+    assert path_distances(browser) == pytest.approx([2 * d for d in before], rel=1e-3)  # the whole path moved out, not only its start
+    browser.find_element(By.ID, "render").click()
+    WebDriverWait(browser, 60).until(lambda d: _status(d).startswith(("rendered", "error")))
+    assert _status(browser).startswith("rendered 1 event(s)") and "/" not in _status(browser).replace("…/", "")  # no server paths
+    assert path_distances(browser) == pytest.approx([2 * d for d in before], rel=1e-3)  # the table shows the path that was heard
+    browser.save_screenshot(str(OUTPUT / "ui_moving.png"))
+
+
+def test_distance_edits_scale_a_path_and_nothing_else():
+    rows = [["train", "a train", 0, 4, 90, 0, 5, 0, "2 0 0 5; 4 -90 0 10", False, False, False],
+            ["dog", "a dog barks", 0, 1, 180, 0, 2, 0, "", False, False, False]]
+    edited = [list(r) for r in rows]
+    edited[0][6], edited[1][6] = 25, 4
+    assert follow_distance(rows, edited)[0][8] == "2 0 0 25; 4 -90 0 50" and follow_distance(rows, edited)[1][8] == ""
+    retyped = [list(r) for r in edited]
+    retyped[0][8] = "2 0 0 7"  # the path cell itself edited: it is the user's, not scaled
+    assert follow_distance(rows, retyped)[0][8] == "2 0 0 7"
+
+
+def test_mute_and_solo_choose_the_events_heard():
+    scene = Scene.from_dict({"events": [{"id": i, "description": "a dog barks", "duration": 1} for i in ("a", "b", "c")]})
+    rows = scene_rows(scene)
+    assert heard(scene, rows) == scene
+    rows[0][10] = True
+    assert [e.id for e in heard(scene, rows).events] == ["b", "c"]
+    rows[2][11] = True
+    assert [e.id for e in heard(scene, rows).events] == ["c"]  # a solo wins over every mute
+    for row in rows:
+        row[10], row[11] = True, False
+    with pytest.raises(cascade.SceneError, match="every event is muted"):
+        heard(scene, rows)
+
+
+def test_the_status_line_shows_no_server_paths():
+    line = _status_html("clips: 1 from the cache (/root/.cache/text2spatial/clips); wrote /tmp/cascade-ui-x/scene.wav and 3/4")
+    assert "/root" not in line and "/tmp" not in line and "…/clips" in line and "…/scene.wav" in line and "3/4" in line

@@ -22,16 +22,20 @@ from typing import Any
 import numpy as np
 from tqdm import tqdm
 
-from cascade.dataset.config import DatasetConfig, parse_config
+from cascade.dataset.card import card_text
+from cascade.dataset.config import DatasetConfig, parse_config, parse_folder_config, read_config_data
 from cascade.dataset.engines import ENGINES, open_engine
 from cascade.dataset.item import FOLDERS, RECORD_FOLDER, ItemFiles, record_path
 from cascade.dataset.summary import Summary
 from cascade.errors import DatasetError, OutputError
-from cascade.files import OutputSet, atomic_path, write_text
+from cascade.files import OutputSet, atomic_path, os_reason, temporary_target, write_text
 
 MANIFEST = "metadata.jsonl"
-OWN_FILES = {"config.json", "classes.json", MANIFEST, "summary.json", "summary.png", ".lock", *FOLDERS}
+CARD = "README.md"
+OWN_FILES = {"config.json", "classes.json", MANIFEST, "summary.json", "summary.png", CARD, ".lock", *FOLDERS}
 _RECORD = re.compile(r"^(\d{6,})\.json$")
+MAX_RECORD_BYTES = 16 * 2**20  # an item record is a few KB; one larger is not ours
+ITEM_TEXT_BYTES = 64 * 2**10  # bytes of an item's scene, labels and record, at most
 
 
 @dataclass(frozen=True)
@@ -74,6 +78,8 @@ def _prepare_folder(root: Path) -> None:
         raise OutputError(f"cannot write dataset folder {root}: permission denied")
     if not (root / "config.json").exists():
         strangers = sorted(p.name for p in root.iterdir() if p.name not in OWN_FILES)
+        strangers += sorted(f"{folder}/{p.name}" for folder in FOLDERS if (root / folder).is_dir() for p in (root / folder).iterdir()
+                            if temporary_target(p.name) is None)
         if strangers:
             raise OutputError(f"{root} already holds other files ({', '.join(strangers[:3])}); choose a new or empty folder")
 
@@ -107,8 +113,8 @@ def settle_config(root: Path, config: DatasetConfig | None, seed: int | None) ->
     existing = None
     if path.exists():
         try:
-            existing = parse_config(json.loads(path.read_text(encoding="utf-8")))
-        except (OSError, ValueError) as err:
+            existing = parse_folder_config(read_config_data(path))
+        except DatasetError as err:
             raise DatasetError(f"{path} cannot be read ({err}); restore it or build into a new folder") from None
     chosen = config or existing or DatasetConfig()
     if seed is not None:
@@ -121,21 +127,35 @@ def settle_config(root: Path, config: DatasetConfig | None, seed: int | None) ->
 
 
 def _write_config(root: Path, config: DatasetConfig) -> None:
-    """config.json and classes.json (class index, name, prompts, backend), where missing."""
-    if not (root / "classes.json").exists():
-        classes = [{"index": k, "name": name, "prompts": config.sounds.prompts_of(name), "backend": config.sounds.backend_of(name)}
-                   for k, name in enumerate(config.sounds.classes)]
-        write_text(root / "classes.json", json.dumps(classes, indent=1) + "\n")
+    """config.json where missing, and classes.json (class index, name, prompts, backend) where missing or not what
+    the config makes of it (a damaged copy is replaced)."""
+    classes = [{"index": k, "name": name, "prompts": config.sounds.prompts_of(name), "backend": config.sounds.backend_of(name)}
+               for k, name in enumerate(config.sounds.classes)]
+    text = json.dumps(classes, indent=1) + "\n"
+    try:
+        with open(root / "classes.json", "rb") as file:
+            current = file.read(len(text.encode()) + 1)
+    except OSError:
+        current = b""
+    if current != text.encode():
+        write_text(root / "classes.json", text)
     if not (root / "config.json").exists():
         write_text(root / "config.json", config.to_json())
 
 
+def _forget_config(root: Path) -> None:
+    """Remove the config.json and classes.json this build wrote into a folder where it finished no item, so a corrected
+    config can be used there."""
+    for name in ("config.json", "classes.json"):
+        (root / name).unlink(missing_ok=True)
+
+
 def _remove_temporaries(root: Path) -> None:
-    """Delete the hidden temporaries a killed build left beside its targets."""
+    """Delete the hidden temporaries a killed build left beside its targets (ours by name; a user's .tmp stays)."""
     for folder in [root, *(root / f for f in FOLDERS)]:
         if folder.is_dir():
             for path in folder.iterdir():
-                if path.name.startswith(".") and path.name.endswith(".tmp"):
+                if temporary_target(path.name) is not None:
                     path.unlink(missing_ok=True)
 
 
@@ -156,27 +176,56 @@ def write_item(root: Path, item: ItemFiles) -> None:
     except OSError as err:
         if isinstance(err, OutputError):
             raise
-        raise OutputError(f"cannot write item {item.index} into {root}: {err.strerror or err}") from None
+        raise OutputError(f"cannot write item {item.index} into {root}: {os_reason(err, root)}") from None
 
 
 def rebuild_manifest(root: Path, config: DatasetConfig) -> Summary:
-    """metadata.jsonl (one line per finished item, in index order) and summary.json / summary.png, from the records."""
+    """metadata.jsonl (one line per finished item, in index order), summary.json / summary.png and the dataset card
+    (README.md), from the records."""
     summary = Summary(config)
     try:
         with atomic_path(root / MANIFEST) as tmp, open(tmp, "w", encoding="utf-8") as out:
             for index in map(int, finished_indices(root)):
                 path = record_path(root, index)
-                line = path.read_text(encoding="utf-8")
                 try:
-                    record = json.loads(line)
-                except json.JSONDecodeError:
+                    with open(path, "rb") as file:
+                        record = json.loads(file.read(MAX_RECORD_BYTES + 1).decode("utf-8"))
+                    summary.add(record)
+                except (ValueError, KeyError, TypeError, IndexError):  # not UTF-8, not JSON, not a record of an item's labels
                     raise DatasetError(f"{path} is not a valid item record; delete it and rerun to rebuild item {index}") from None
                 out.write(json.dumps(record, ensure_ascii=False) + "\n")
-                summary.add(record)
     except OSError as err:
-        raise OutputError(f"cannot write {root / MANIFEST}: {err.strerror or err}") from None
+        raise OutputError(f"cannot write {root / MANIFEST}: {os_reason(err, root)}") from None
     summary.save(root)
+    write_text(root / CARD, card_text(config, summary))
     return summary
+
+
+def item_bytes(config: DatasetConfig) -> int:
+    """Bytes one item takes on disk at most: its FOA, binaural (and stems) WAVs plus its text files."""
+    channels = 4 + 2 + (int(config.events.count.max) if config.stems else 0)
+    sample_bytes = {"16": 2, "24": 3, "32f": 4}[config.bit_depth]
+    return int(np.ceil(config.length * config.sample_rate)) * channels * sample_bytes + ITEM_TEXT_BYTES
+
+
+def _check_space(root: Path, missing: int, config: DatasetConfig) -> None:
+    """DatasetError before any work when the items still to build cannot fit on the disk holding `root`."""
+    try:
+        stats = os.statvfs(root)
+    except (OSError, AttributeError):
+        return
+    need, free = missing * item_bytes(config), stats.f_bavail * stats.f_frsize
+    if need > free:
+        raise DatasetError(f"n asks for {missing} more items, about {_size(need)} ({_size(item_bytes(config))} each), and the disk "
+                           f"holding {root} has {_size(free)} free; lower --n or free space")
+
+
+def _size(count: float) -> str:
+    for unit in ("bytes", "KB", "MB", "GB", "TB", "PB"):
+        if count < 1024 or unit == "PB":
+            return f"{count:.0f} {unit}" if unit == "bytes" else f"{count:.1f} {unit}"
+        count /= 1024
+    return ""
 
 
 def _check_request(n: int, engine: str, workers: int | None, ray_address: str | None) -> None:
@@ -203,20 +252,25 @@ def build(root: str | Path, n: int, config: DatasetConfig | None = None, *, seed
     root = Path(root)
     _prepare_folder(root)
     with _locked(root):
+        fresh = not (root / "config.json").exists()
         config = settle_config(root, config, seed)
-        _write_config(root, config)
         _remove_temporaries(root)
         finished = finished_indices(root)
-        missing = np.ones(n, dtype=bool)
-        missing[finished[finished < n]] = False
-        todo = np.flatnonzero(missing)
+        done = set(map(int, finished[finished < n]))
+        _check_space(root, n - len(done), config)
+        _write_config(root, config)
         began = time.perf_counter()
         built = 0
-        if todo.size:
-            engine_ = open_engine(engine, config, workers, ray_address, retries)
-            bar = tqdm(total=todo.size, desc="items", unit="item", disable=not progress, smoothing=0.05)
+        if n > len(done):
             try:
-                items = engine_.items(map(int, todo))
+                engine_ = open_engine(engine, config, workers, ray_address, retries)
+            except BaseException:
+                if fresh:
+                    _forget_config(root)
+                raise
+            bar = tqdm(total=n - len(done), desc="items", unit="item", disable=not progress, smoothing=0.05)
+            try:
+                items = engine_.items(i for i in range(n) if i not in done)
                 try:
                     for item in items:
                         write_item(root, item)
@@ -224,12 +278,14 @@ def build(root: str | Path, n: int, config: DatasetConfig | None = None, *, seed
                         bar.update()
                 finally:
                     items.close()  # type: ignore[attr-defined]
-            except OutputError as err:
+            except BaseException as err:
+                if fresh and not built:
+                    _forget_config(root)
+                    raise
                 _salvage(root, config)
-                raise OutputError(f"{err}; the finished items are kept: free space (or fix the folder) and rerun the same command "
-                                  "to continue") from None
-            except BaseException:
-                _salvage(root, config)
+                if isinstance(err, OutputError):
+                    raise OutputError(f"{err}; the finished items are kept: free space (or fix the folder) and rerun the same command "
+                                      "to continue") from None
                 raise
             finally:
                 bar.close()

@@ -11,11 +11,19 @@ into the same bucket: clock hours are 30° sectors, general directions 45° sect
 "slightly below", then "below"; distance: under 0.7 m "very close", under 1.5 m "close by", under 3 m
 "a couple of metres away", under 7 m "a few metres away", then "far away"; rooms: under 40 m³ "small",
 over 150 m³ "large", RT60 under 0.35 s "dry", over 0.8 s "reverberant"; no room: "in the open air".
-A moving source names where it starts and ends.
+Degrees are rounded half up, as the DCASE CSV rounds them (`labels.half_up`).
+
+A moving source names where it starts and ends; one that travels 180° or more also names the points
+it passes "by way of" (evenly along its arc, each leg under 180°, so the short way between them is its
+way), and one that turns more than two full circles says how many and which way. An event is joined
+with ", then" only when every earlier event has ended, else with " while".
 """
 
 from __future__ import annotations
 
+import math
+
+from cascade.dataset.labels import half_up, label_azimuth
 from cascade.scene import Room, SoundEvent
 
 GENERAL = ("in front", "on the front-left", "on the left", "on the back-left", "behind", "on the back-right", "on the right",
@@ -28,6 +36,7 @@ FARTHEST_WORD = "far away"
 SMALL_ROOM, LARGE_ROOM = 40.0, 150.0  # m³
 DRY_ROOM, REVERBERANT_ROOM = 0.35, 0.8  # s
 FORMS = ("degrees", "clock", "general")
+MAX_WAYPOINTS = 3  # beyond this, a travelling source's caption counts its circles instead
 
 
 def sector(azimuth: float, width: float) -> int:
@@ -41,7 +50,7 @@ def clock_hour(azimuth: float) -> int:
 
 
 def degrees_phrase(azimuth: float) -> str:
-    return f"at DOA {round(azimuth)}"
+    return f"at DOA {label_azimuth(azimuth)}"
 
 
 def clock_phrase(azimuth: float) -> str:
@@ -73,24 +82,45 @@ def room_words(room: Room | None) -> str:
     return " ".join(["in a", *(w for w in (size, liveness) if w), "room"])
 
 
-def _where(event: SoundEvent, form: str) -> str:
-    """The direction phrase of one form; a moving source says where it starts and ends."""
+def travel(event: SoundEvent) -> float:
+    """Degrees of azimuth a source turns through along its path, + counter-clockwise (towards the left), each leg
+    between key positions the shorter way (as the renderer moves it)."""
     _, positions = event.path()
-    first, last = positions[0].azimuth, positions[-1].azimuth
+    steps = [(b.azimuth - a.azimuth + 180.0) % 360.0 - 180.0 for a, b in zip(positions, positions[1:])]
+    return float(sum(steps))
+
+
+def _named(azimuth: float, form: str) -> str:
     if form == "degrees":
-        return f"moving from DOA {round(first)} to DOA {round(last)}" if event.moves else degrees_phrase(first)
+        return f"DOA {label_azimuth(azimuth)}"
     if form == "clock":
-        return f"moving from {clock_hour(first)} o'clock to {clock_hour(last)} o'clock" if event.moves else clock_phrase(first)
-    if event.moves:
-        return f"moving from {GENERAL_ENDS[sector(first, 45.0)]} to {GENERAL_ENDS[sector(last, 45.0)]}"
-    return general_phrase(first)
+        return f"{clock_hour(azimuth)} o'clock"
+    return GENERAL_ENDS[sector(azimuth, 45.0)]
+
+
+def _where(event: SoundEvent, form: str) -> str:
+    """The direction phrase of one form; a moving source says where it starts and ends, and the way it takes."""
+    first = event.position.azimuth
+    if not event.moves:
+        return degrees_phrase(first) if form == "degrees" else clock_phrase(first) if form == "clock" else general_phrase(first)
+    arc = travel(event)
+    last = first + arc
+    text = f"moving from {_named(first, form)} to {_named(last, form)}"
+    legs = math.floor(abs(arc) / 180.0) + 1
+    if legs - 1 > MAX_WAYPOINTS:
+        way = "counter-clockwise (to the left)" if arc > 0 else "clockwise (to the right)"
+        return f"{text}, circling {abs(arc) / 360.0:.1f} times {way}"
+    if legs > 1:
+        points = [_named(first + arc * k / legs, form) for k in range(1, legs)]
+        text += " by way of " + (points[0] if len(points) == 1 else ", ".join(points[:-1]) + " and " + points[-1])
+    return text
 
 
 def event_caption(prompt: str, event: SoundEvent, form: str, room: Room | None, with_room: bool = True) -> str:
     """One event in one form, with its distance and elevation words, and the room's unless `with_room` is False."""
     position = event.position
     where = _where(event, form)
-    height = f"elevation {round(position.elevation)}" if form == "degrees" else elevation_words(position.elevation)
+    height = f"elevation {half_up(position.elevation)}" if form == "degrees" else elevation_words(position.elevation)
     near = distance_words(position.distance)
     parts = [f"{prompt} {near} {where}" if not event.moves else f"{prompt} {near}, {where}", height]
     if with_room:
@@ -99,10 +129,11 @@ def event_caption(prompt: str, event: SoundEvent, form: str, room: Room | None, 
 
 
 def _joined(clauses: list[str], events: list[SoundEvent]) -> str:
-    """Clauses in start order: ', then' after an event that has ended, ' while' over one still sounding."""
+    """Clauses in start order: ', then' when every earlier event has ended, ' while' when one still sounds."""
     text = clauses[0]
-    for previous, event, clause in zip(events, events[1:], clauses[1:]):
-        text += f", then {clause}" if event.start >= previous.end - 1e-9 else f" while {clause}"
+    for k, clause in enumerate(clauses[1:], start=1):
+        sounding = max(e.end for e in events[:k])
+        text += f", then {clause}" if events[k].start >= sounding - 1e-9 else f" while {clause}"
     return text
 
 

@@ -6,12 +6,17 @@ import argparse
 
 from cascade.dataset.build import MANIFEST, build
 from cascade.dataset.config import DatasetConfig, load_config, parse_config
+from cascade.errors import DatasetError
 
 
 def build_command(args: argparse.Namespace) -> int:
-    """Run `cascade dataset build` with its parsed arguments (out, n, seed, config, engine, ray_address, workers,
+    """Run `cascade dataset build` with its parsed arguments (out, n, seed, config, preset, engine, ray_address, workers,
     library, quiet); CascadeError (one line) on bad input."""
+    if args.preset is not None and args.config is not None:
+        raise DatasetError(f"--preset goes without --config; put 'preset: {args.preset}' in the config file instead")
     config = load_config(args.config) if args.config is not None else None
+    if args.preset is not None:
+        config = parse_config({"preset": args.preset})
     if args.library is not None:
         base = (config or DatasetConfig()).model_dump()
         config = parse_config({**base, "sounds": {**base["sounds"], "generator": "library", "library": str(args.library)}})

@@ -14,6 +14,8 @@ import os
 import re
 import signal
 import socket
+import threading
+import time
 from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
 from concurrent.futures.process import BrokenProcessPool
@@ -28,6 +30,7 @@ from cascade.errors import CascadeError, DatasetError
 ENGINES = ("local", "ray")
 WINDOW_PER_WORKER = 2  # items in flight per worker: one running, one queued
 CONNECT_TIMEOUT = 5.0  # s to reach a Ray head given as host:port before giving up
+DRIVER_CHECK = 0.5  # s between a worker's checks that the build that started it still runs
 _HOST_PORT = re.compile(r"^(?:ray://)?(?P<host>[\w.\-]+|\[[0-9a-fA-F:]+\]):(?P<port>\d{1,5})$")
 _RENDERERS: dict[str, ItemRenderer] = {}
 
@@ -53,9 +56,17 @@ def render_item(config_json: str, index: int) -> ItemFiles:
     return renderer(index)
 
 
-def _ignore_interrupts() -> None:
-    """Worker processes leave Ctrl-C to the driver, which stops them after their current item."""
+def _start_worker(driver: int) -> None:
+    """Worker processes leave Ctrl-C to the driver, which stops them after their current item, and end themselves when
+    the driver `driver` (a pid) is gone, however it ended (kill -9 included: nothing else would stop them)."""
     signal.signal(signal.SIGINT, signal.SIG_IGN)
+
+    def watch() -> None:
+        while os.getppid() == driver:
+            time.sleep(DRIVER_CHECK)
+        os._exit(1)
+
+    threading.Thread(target=watch, name="driver-watch", daemon=True).start()
 
 
 def _cancel_all(pending: list[Future[ItemFiles]]) -> None:
@@ -93,7 +104,7 @@ class LocalEngine:
         self.pool = None
         if workers > 1:
             self.pool = ProcessPoolExecutor(max_workers=workers, mp_context=multiprocessing.get_context("spawn"),
-                                            initializer=_ignore_interrupts)
+                                            initializer=_start_worker, initargs=(os.getpid(),))
 
     def items(self, indices: Iterable[int]) -> Iterator[ItemFiles]:
         if self.pool is None:

@@ -4,7 +4,9 @@ Every random choice of item i comes from one generator seeded with `SeedSequence
 Each event carries its generator backend and clip seed (`generation`), so the pipeline renders it
 exactly as a resolved scene file re-renders. Event starts and durations are whole 100 ms label
 frames. In a room, the listener stands at its centre and every source, moving ones along their whole
-arc, stays WALL_CLEARANCE inside the walls.
+arc, stays WALL_CLEARANCE inside the walls; the room's RT60 follows its volume (`cascade.dataset.rooms`)
+unless the config asks for uniform RT60s. An ambience bed, where drawn, is one more event after the
+labelled ones: diffuse, over the whole item (its level is set after rendering, see `item`).
 """
 
 from __future__ import annotations
@@ -15,6 +17,7 @@ from typing import NamedTuple
 import numpy as np
 
 from cascade.dataset.config import LABEL_FRAME, WALL_CLEARANCE, DatasetConfig, Span
+from cascade.dataset.rooms import draw_rt60
 from cascade.geometry import unit_vectors, wrap_azimuth
 from cascade.scene import Generation, Keyframe, Position, RenderSettings, Room, Scene, SoundEvent
 from cascade.seeds import MAX_SEED
@@ -51,7 +54,11 @@ def _room(rng: np.random.Generator, config: DatasetConfig) -> Room | None:
     if rng.random() < rooms.anechoic:
         return None
     dimensions = tuple(round(_uniform(rng, span), 2) for span in (rooms.x, rooms.y, rooms.z))
-    return Room(dimensions=dimensions, rt60=round(_uniform(rng, rooms.rt60), 3))
+    if rooms.rt60_model == "uniform":
+        rt60 = _uniform(rng, rooms.rt60)
+    else:
+        rt60 = draw_rt60(rng, math.prod(dimensions), rooms.rt60_spread, rooms.rt60.min, rooms.rt60.max)
+    return Room(dimensions=dimensions, rt60=round(rt60, 3))
 
 
 def _elevation(rng: np.random.Generator, config: DatasetConfig, name: str) -> float:
@@ -94,20 +101,48 @@ def _event(rng: np.random.Generator, config: DatasetConfig, room: Room | None) -
     return event, name
 
 
+BED_ID = "bed"
+BED_DISTANCE = 1.0  # m: a bed's level is set after rendering, so its distance only needs to be a valid one
+
+
+class Bed(NamedTuple):
+    """An item's ambience bed: its class and its loudness re the events' (dB)."""
+
+    name: str
+    level_db: float
+
+
 class Draw(NamedTuple):
-    """An item's scene and the class name of each of its events (in event order)."""
+    """An item's scene, the class name of each labelled event (the first len(classes) events) and its bed, if any
+    (the scene's last event, id 'bed')."""
 
     scene: Scene
     classes: list[str]
+    bed: Bed | None = None
+
+
+def _bed(rng: np.random.Generator, config: DatasetConfig) -> tuple[SoundEvent, Bed] | None:
+    ambience = config.ambience
+    if not rng.random() < ambience.fraction:
+        return None
+    name = str(rng.choice(ambience.classes))
+    level = round(_uniform(rng, ambience.level_db), 2)
+    event = SoundEvent(id=BED_ID, description=BY_NAME[name].prompt, start=0.0, duration=config.length, diffuse=True,
+                       position=Position(distance=BED_DISTANCE),
+                       generation=Generation(backend=config.sounds.generator, seed=int(rng.integers(0, MAX_SEED - 1))))
+    return event, Bed(name, level)
 
 
 def sample_scene(config: DatasetConfig, index: int) -> Draw:
-    """Item `index`'s scene, events sorted by start (ids e0, e1, ...), with its room, rate, length and render settings."""
+    """Item `index`'s scene, labelled events sorted by start (ids e0, e1, ...) then its bed, with its room, rate, length
+    and render settings."""
     rng = item_rng(config.seed, index)
     room = _room(rng, config)
     count = int(rng.integers(int(config.events.count.min), int(config.events.count.max) + 1))
     drawn = sorted((_event(rng, config, room) for _ in range(count)), key=lambda pair: pair[0].start)
-    scene = Scene(events=[e.model_copy(update={"id": f"e{k}"}) for k, (e, _) in enumerate(drawn)], room=room,
-                  sample_rate=config.sample_rate, duration=config.length, seed=int(rng.integers(0, MAX_SEED - 1)),
+    seed = int(rng.integers(0, MAX_SEED - 1))
+    bed = _bed(rng, config)
+    events = [e.model_copy(update={"id": f"e{k}"}) for k, (e, _) in enumerate(drawn)] + ([bed[0]] if bed else [])
+    scene = Scene(events=events, room=room, sample_rate=config.sample_rate, duration=config.length, seed=seed,
                   render=RenderSettings(renderer=config.renderer, hrtf=config.hrtf, loudness=config.loudness))
-    return Draw(scene, [name for _, name in drawn])
+    return Draw(scene, [name for _, name in drawn], bed[1] if bed else None)

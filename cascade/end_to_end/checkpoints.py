@@ -52,12 +52,14 @@ def load(path: str | Path, kind: str) -> dict[str, Any]:
     return payload
 
 
-def export(source: str | Path, target: str | Path) -> Path:
+def export(source: str | Path, target: str | Path, guidance: float | None = None) -> Path:
     """Ship a training checkpoint: half-precision weights, config and history at `target` (.pt), the config and
-    history also as JSON beside it."""
+    history also as JSON beside it; `guidance` replaces the default guidance scale its config records."""
     kind = _kind(source)
     payload = load(source, kind)
     slim: dict[str, Any] = {key: payload[key] for key in ("kind", "config", "meta", "history") if key in payload}
+    if guidance is not None:
+        slim["config"] = {**slim["config"], "guidance": float(guidance)}
     slim["state"] = {k: v.half() if v.is_floating_point() else v for k, v in payload["state"].items()}
     slim["step"] = payload.get("step", 0)
     target = save(target, slim)

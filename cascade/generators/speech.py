@@ -31,7 +31,7 @@ VOICES = {"female": ("en-us+f3", "en-gb+f2", "en-us+f5", "en-gb-x-rp+f4"),
 _FEMALE = re.compile(r"\b(?:woman|women|girl|girls|lady|ladies|mother|mom|mum|she|her|female|grandmother|wife|daughter|sister)\b", re.I)
 _MALE = re.compile(r"\b(?:man|men|boy|boys|gentleman|father|dad|he|his|male|grandfather|husband|son|brother|guy)\b", re.I)
 _CHILD = re.compile(r"\b(?:child|children|kid|kids|toddler|baby)\b", re.I)
-_QUOTED = re.compile(r"[\"“”]([^\"“”]{1,400})[\"“”]|(?<!\w)['‘]([^'‘’]{2,400})['’](?!\w)")
+QUOTED = re.compile(r"[\"“”]([^\"“”]{1,400})[\"“”]|(?<!\w)['‘]([^'‘’]{2,400})['’](?!\w)")
 
 
 def _voice_kind(prompt: str) -> str | None:
@@ -67,7 +67,7 @@ class SpeechGenerator(Generator):
         rng = stream(seed, "speech-voice")
         kind = _voice_kind(prompt) or str(rng.choice(["female", "male"]))
         voice = str(rng.choice(VOICES[kind]))
-        quoted = _QUOTED.search(prompt)
+        quoted = QUOTED.search(prompt)
         text = next((g for g in quoted.groups() if g), None) if quoted else None
         return text, voice, int(rng.integers(130, 190)), int(rng.integers(30, 70)) + (25 if kind == "child" else 0)
 
