@@ -65,25 +65,47 @@ def _row(name: str, summary: dict, columns) -> list[str]:
     return [("= truth" if by_construction and key not in BINAURAL else _cell(summary.get(key, float("nan")), fmt)) for key, _, fmt in columns]
 
 
-def table(result: dict) -> str:
-    """Markdown: the main table (one row per path), seen against held-out wordings, the strata, the costs, and the
-    published figures on their own."""
+def headline(result: dict) -> str:
+    """Markdown: one row per path, every column of COLUMNS, the Fréchet distance, seconds per scene and parameters."""
     setup, paths = result["setup"], result["paths"]
-    head = ["path", *(title for _, title, _ in COLUMNS), "Fréchet distance"]
+    head = ["path", *(title for _, title, _ in COLUMNS), "Fréchet distance", "s / scene", "learned parameters"]
     lines = ["| " + " | ".join(head) + " |", "|" + " --- |" * len(head)]
     for name, data in paths.items():
         frechet = "0 (floor " + _cell(setup["frechet_floor"], "{:.2f}") + ")" if name == "truth" else _cell(data["frechet"], "{:.2f}")
         if name.startswith("cascade-procedural-"):
             frechet = "= truth"
-        lines.append("| " + " | ".join([_role(name), *_row(name, data["summary"], COLUMNS), frechet]) + " |")
+        cost = data["cost"]
+        lines.append("| " + " | ".join([_role(name), *_row(name, data["summary"], COLUMNS), frechet, f"{cost['total_s_per_scene']:.2f}",
+                                        _parameters(cost["parameters"])]) + " |")
+    return "\n".join(lines)
+
+
+def wordings(result: dict) -> str:
+    """Markdown: the truth, the flow cascade and each end-to-end mode on the seen and on the held-out wordings."""
+    paths = result["paths"]
     flows = [n for n in paths if n.startswith("cascade-flow-")][:1]  # its wordings reach the generator, not the renderer
     learned = ["truth", *flows, *(n for n in paths if n.startswith("e2e-") and n != "e2e-ceiling")]
-    lines += ["", "| path | wordings | events | " + " | ".join(title for _, title, _ in WORDING_COLUMNS) + " |",
-              "|" + " --- |" * (3 + len(WORDING_COLUMNS))]
+    lines = ["| path | wordings | events | " + " | ".join(title for _, title, _ in WORDING_COLUMNS) + " |",
+             "|" + " --- |" * (3 + len(WORDING_COLUMNS))]
     for name in learned:
         for wording, summary in paths[name]["wordings"].items():
             label = {"truth": "truth (reads no wording: the same subsets' floor)"}.get(name, _role(name))
             lines.append(f"| {label} | {wording} | {summary['events']} | " + " | ".join(_row(name, summary, WORDING_COLUMNS)) + " |")
+    return "\n".join(lines)
+
+
+def published() -> str:
+    """Markdown: the papers' figures on their own, with what differs."""
+    lines = ["Published figures, on other data and models: not comparable with the rows above, and no target is claimed.", "",
+             "| paper | figures | what differs |", "| --- | --- | --- |"]
+    return "\n".join(lines + [f"| {paper} | {figures} | {differs} |" for paper, figures, differs in PUBLISHED])
+
+
+def table(result: dict) -> str:
+    """Markdown: the headline table, seen against held-out wordings, the strata, the costs, the published figures on
+    their own, and the run's setup."""
+    setup, paths = result["setup"], result["paths"]
+    lines = [headline(result), "", wordings(result)]
     strata = list(next(iter(paths.values()))["strata"])
     lines += ["", "| path | " + " | ".join(f"{s}: {title}" for s in strata for _, title, _ in STRATUM_COLUMNS) + " |",
               "|" + " --- |" * (1 + len(strata) * len(STRATUM_COLUMNS))]
@@ -96,9 +118,7 @@ def table(result: dict) -> str:
         stages = ", ".join(f"{stage} {seconds:.3f}" for stage, seconds in cost["seconds_per_scene"].items())
         lines.append(f"| {name} | {cost['total_s_per_scene']:.2f} | {stages} | {cost['startup_s']:.1f} | {cost['peak_rss_mb']:.0f} | "
                      f"{_parameters(cost['parameters'])} |")
-    lines += ["", "Published figures, on other data and models: not comparable with the rows above, and no target is claimed.", "",
-              "| paper | figures | what differs |", "| --- | --- | --- |"]
-    lines += [f"| {paper} | {figures} | {differs} |" for paper, figures, differs in PUBLISHED]
+    lines += ["", published()]
     load, first = setup["load_average"], next(iter(paths.values()))["summary"]
     lines += ["", f"{setup['items']} scenes ({', '.join(setup['strata'])}), {first['events']} events; {first['binaural_events']} of them within "
               f"30° of the horizontal plane (the binaural columns), {first['onset_judged']} planned to start 0.25 s or more into the scene "
