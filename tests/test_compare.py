@@ -8,17 +8,13 @@ import sys
 import numpy as np
 import pytest
 import torch
+from backends import write_tiny_dits
 
 from benchmarks import compare
 from benchmarks.compare_report import write
 from benchmarks.localizer import Localizer
 from benchmarks.renderer_fidelity import axd_sofa
 from benchmarks.tagger import clean_clips, fit
-from cascade.end_to_end import checkpoints
-from cascade.end_to_end.codec import CodecConfig
-from cascade.end_to_end.conditioning import MODES
-from cascade.end_to_end.dit import DitConfig
-from cascade.end_to_end.model import SpatialDiffusion
 from cascade.wordings import held_out_wording
 from renderers.hrir import load_hrirs
 
@@ -27,24 +23,10 @@ PATHS = ["truth", "cascade-procedural-hrtf", "cascade-flow-hrtf", "e2e-ceiling",
 ITEMS = [0, 1, 2, 2, 2, 3, 4, 5, 5]  # a single anechoic source, one in a room, a multi-event scene; then the same with held-out wordings
 
 
-def write_tiny_models(folder) -> None:
-    """dit_<mode>.pt of small random networks over a small codec (1 s windows of 32 latent frames), the codec config in
-    each; the DiT's output layer is random too, so what it generates depends on its conditions."""
-    torch.manual_seed(0)
-    for mode in MODES:
-        codec = CodecConfig(channels=1 if mode == "mono" else 4, n_fft=1000, hop=500, mels=8, iterations=2)
-        config = DitConfig(latent=codec.latent_channels, width=32, depth=1, heads=2, patch=1, frame_rate=codec.frame_rate)
-        model = SpatialDiffusion(config, mode)
-        with torch.no_grad():
-            model.dit.project_out.weight.normal_(0.0, 0.1)
-        checkpoints.save(folder / f"dit_{mode}.pt", {"kind": "dit", "state": model.state_dict(), "config": {
-            "dit": config.to_dict(), "codec": codec.to_dict(), "mode": mode, "frames": 32, "steps": 2, "guidance": 2.0}})
-
-
 @pytest.fixture(scope="module")
 def result(tmp_path_factory):
     folder = tmp_path_factory.mktemp("e2e")
-    write_tiny_models(folder)
+    write_tiny_dits(folder)
     threads = torch.get_num_threads()
     torch.set_num_threads(1)
     try:
