@@ -57,7 +57,7 @@ def comparison(result: dict) -> str:
 
 TABLES: dict[str, tuple[str, str, Callable[[dict], str]]] = {  # name -> (page, results file, table)
     "renderer-fidelity": ("performance.md", "renderer_fidelity.json", renderer_fidelity),
-    "cascade-vs-end-to-end": ("end-to-end.md", "compare-24.json", comparison),
+    "cascade-vs-end-to-end": ("end-to-end.md", "compare-96.json", comparison),
 }
 
 
