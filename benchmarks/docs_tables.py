@@ -24,18 +24,6 @@ RENDERER_COLUMNS = (("l2", "ℓ2 ×10³", "{:.2f}"), ("mag", "L_mag", "{:.4f}"),
                     ("pesq", "PESQ", "{:.2f}"), ("itd", "ITD err µs", "{:.0f}"), ("ild", "ILD err dB", "{:.2f}"),
                     ("loc_mae_deg", "loc MAE °", "{:.1f}"), ("loc_acc", "loc12", "percent"), ("loc_kemar_acc", "loc12 KEMAR", "percent"),
                     ("side", "side", "count"), ("rtf_static", "RTF static", "{:.4f}"), ("rtf_moving", "RTF moving", "{:.4f}"))
-PATH_NAMES = {"truth": "truth (exact FOA; binaural through the unseen AXD head)", "cascade-hrtf": "cascade, `hrtf`",
-              "cascade-foa": "cascade, `foa`", "cascade-nfs": "cascade, `nfs`", "e2e-parametric": "end-to-end, parametric",
-              "e2e-descriptive": "end-to-end, descriptive"}
-COMPARE_COLUMNS = (("l1_azimuth", "L1 azimuth (rad)", "{:.2f}"), ("l1_elevation", "L1 elevation (rad)", "{:.2f}"),
-                   ("spatial_angle", "spatial angle (rad)", "{:.2f}"), ("binaural_acc", "binaural 12-class", "percent"),
-                   ("binaural_mae_deg", "binaural MAE (°)", "{:.1f}"), ("onset_mae_ms", "onset error (ms)", "{:.0f}"),
-                   ("tag_acc", "tagger accuracy", "percent"))
-# published figures, for scale (not measured here): ImmerseDiffusion Table 3 and DualSpec Table II
-PUBLISHED = ("| ImmerseDiffusion Table 3, parametric / descriptive | 0.36 / 1.08 | 0.34 / 0.43 | 1.12 / 1.35 | | | | | | | | |",
-             "| DualSpec Table II (binaural) | | | | 92.9 % | 7.83 | | | | | | |")
-
-
 def _cell(value: float | None, fmt: str, count: int | None = None) -> str:
     if value is None:
         return "-"
@@ -60,20 +48,11 @@ def renderer_fidelity(result: dict) -> str:
 
 
 def comparison(result: dict) -> str:
-    """`cascade bench compare`: one row per path, then the published figures."""
-    head = ["path", *(title for _, title, _ in COMPARE_COLUMNS), "Fréchet distance", "s / scene", "peak RSS (MB)", "parameters"]
-    lines = [_row(head), _row(["---"] * len(head))]
-    for name, data in result["paths"].items():
-        summary, cost = data["summary"], data["cost"]
-        frechet = f"0 (floor {result['setup']['frechet_floor']:.2f})" if name == "truth" else f"{data['frechet']:.{2 if data['frechet'] < 10 else 1}f}"
-        lines.append(_row([PATH_NAMES.get(name, name), *(_cell(summary.get(key), fmt) for key, _, fmt in COMPARE_COLUMNS), frechet,
-                           f"{cost['total_s_per_scene']:.2f}", f"{cost['peak_rss_mb']:.0f}", _parameters(cost["parameters"])]))
-    return "\n".join([*lines, *PUBLISHED])
+    """`cascade bench compare`: its headline table (one row per path), its seen against held-out wordings, and the
+    published figures apart."""
+    from benchmarks import compare_report
 
-
-def _parameters(count: int) -> str:
-    """0, or millions with one decimal (two below 1 M)."""
-    return "0" if count == 0 else f"{count / 1e6:.2f} M" if count < 1e6 else f"{count / 1e6:.1f} M"
+    return "\n\n".join([compare_report.headline(result), compare_report.wordings(result), compare_report.published()])
 
 
 TABLES: dict[str, tuple[str, str, Callable[[dict], str]]] = {  # name -> (page, results file, table)

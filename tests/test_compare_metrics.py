@@ -1,8 +1,10 @@
-"""The comparison's measurements against known answers: plane waves of known direction, onsets at known times."""
+"""The comparison's measurements against known answers: plane waves of known direction, onsets at known times, levels
+of known signals, embeddings of known classes."""
 
 import numpy as np
 import pytest
 
+from benchmarks.compare_metrics import level_db, level_error, prompt_matching, prompt_similarity, timing
 from benchmarks.intensity import direction_errors, intensity_frames, window_direction
 from benchmarks.onsets import onset
 
@@ -72,3 +74,51 @@ def test_onset_of_a_tone_with_a_slow_attack_is_the_foot_of_the_attack():
 def test_onset_at_the_very_start_and_of_silence():
     assert onset(noise(1.0, 8), RATE) == pytest.approx(0.0, abs=0.003)
     assert np.isnan(onset(np.zeros(RATE), RATE))
+
+
+def _burst(at: float, seconds: float = 3.0, floor: float = 0.0) -> np.ndarray:
+    """Noise from `at` seconds on, after silence (or a noise floor of amplitude `floor`)."""
+    signal = floor * noise(seconds, 10)
+    signal[int(at * RATE) :] = noise(seconds, 11)[: int(seconds * RATE) - int(at * RATE)]
+    return signal
+
+
+def test_an_onset_is_judged_after_a_lead_in_and_its_error_is_the_delay():
+    on_time = timing(_burst(0.7), RATE, 0.7, 2.0)
+    assert on_time["judged"] and on_time["detected"] and not on_time["stationary"]
+    assert on_time["onset_error_s"] == pytest.approx(0.0, abs=0.005)
+    late = timing(_burst(0.7), RATE, 0.5, 2.0)
+    assert late["onset_error_s"] == pytest.approx(0.2, abs=0.005)
+    early = timing(_burst(0.1), RATE, 0.1, 2.0)
+    assert not early["judged"] and early["stationary"] is None and not early["detected"], "no lead-in: not judged"
+
+
+def test_a_stationary_output_has_no_onset_error_and_is_flagged():
+    always = timing(noise(3.0, 12), RATE, 1.5, 2.5)
+    assert always["judged"] and always["stationary"] and not always["detected"] and np.isnan(always["onset_error_s"])
+    quiet_floor = timing(_burst(1.5, floor=10 ** (-20 / 20)), RATE, 1.5, 2.5)
+    assert not quiet_floor["stationary"] and quiet_floor["detected"], "a floor 20 dB down is a lead-in"
+    assert not timing(np.zeros(3 * RATE), RATE, 1.0, 2.0)["detected"], "silence has no onset"
+
+
+def test_level_of_a_full_scale_sine_and_level_error_without_a_common_offset():
+    sine = np.sin(2 * np.pi * 1000 * np.arange(2 * RATE) / RATE)
+    assert level_db(sine, RATE, 0.5, 1.5) == pytest.approx(-3.01, abs=0.01)
+    gains = [0.0, -6.0, -12.0, -20.0]
+    assert level_error([g + 3.0 for g in gains], gains) == pytest.approx(0.0), "a common offset is no error"
+    assert level_error([3.0, -3.0, -9.0, -11.0], gains) == pytest.approx(6.0 / 4), "offsets 3, 3, 3, 9 about their median 3"
+
+
+def test_prompt_matching_and_similarity_of_known_embeddings():
+    rng = np.random.default_rng(13)
+    classes = ["a", "b", "c"] * 4
+    basis = {"a": [1.0, 0.0, 0.0], "b": [0.0, 1.0, 0.0], "c": [0.0, 0.0, 1.0]}
+    apart = np.array([basis[c] for c in classes]) + 0.01 * rng.standard_normal((12, 3))
+    matched = prompt_matching(apart, classes)
+    assert matched == {"share": 1.0, "scored": 12, "chance": pytest.approx(1 / 3)}
+    similar = prompt_similarity(np.array([basis[c] for c in classes]), classes)
+    assert similar["across"] == pytest.approx(0.0) and similar["within"] == pytest.approx(1.0)
+    collapsed = np.ones((12, 3))
+    assert prompt_matching(collapsed, classes)["share"] == 0.0, "a tie is a miss: a model that ignores its prompt matches nothing"
+    assert prompt_similarity(collapsed, classes)["across"] == pytest.approx(1.0)
+    assert prompt_matching(apart[:3], classes[:3])["scored"] == 0, "no class with a second output: nothing to compare"

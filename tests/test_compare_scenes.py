@@ -1,14 +1,19 @@
-"""The comparison's held-out scenes: the strata they promise, drawn with seeds and configs no training set used."""
+"""The comparison's held-out scenes: the strata they promise, drawn with seeds and configs no training set used, and the
+wordings the learned paths read."""
 
 import json
 
 import pytest
 
-from benchmarks.compare_scenes import SEEDS, STRATA, TRAINING_CONFIG, held_out_scenes, stratum_config
+from benchmarks.compare_paths import reads_wordings
+from benchmarks.compare_scenes import HELD_OUT, SEEDS, SEEN, STRATA, TRAINING_CONFIG, held_out_scenes, stratum_config
 from benchmarks.e2e_codec import HELD_OUT_SEED
 from cascade.dataset.config import load_config
 from cascade.dataset.sampler import sample_scene
 from cascade.end_to_end.checkpoints import SHIPPED
+from cascade.end_to_end.data import GAIN_RANGE, TRAINING_CLASSES
+from cascade.taxonomy import BY_NAME
+from cascade.wordings import held_out_wording, seen_wordings
 
 TRAINING_ITEMS = 4000  # training items checked when no shipped checkpoint says how many it saw
 
@@ -66,3 +71,24 @@ def test_strata_interleave_and_hold_what_they_promise():
 
 def test_the_set_is_the_same_every_time_and_a_prefix_of_a_larger_one():
     assert [h.scene for h in held_out_scenes(9)] == [h.scene for h in held_out_scenes(30)[:9]]
+
+
+def test_learned_paths_read_seen_and_held_out_wordings_in_turn_and_the_truth_keeps_its_prompts():
+    scenes = held_out_scenes(12)
+    assert [h.wording for h in scenes] == [SEEN] * 3 + [HELD_OUT] * 3 + [SEEN] * 3 + [HELD_OUT] * 3
+    for held in scenes:
+        for event, worded, name in zip(held.scene.events, held.worded.events, held.classes):
+            assert event.description == BY_NAME[name].prompt, "the truth reads the taxonomy prompt"
+            if held.wording == HELD_OUT:
+                assert worded.description == held_out_wording(name) and worded.description not in seen_wordings(name)
+            else:
+                assert worded.description in seen_wordings(name)
+            assert worded.model_copy(update={"description": event.description}) == event, "only the wording differs"
+    assert {reads_wordings(n) for n in ("truth", "cascade-procedural-hrtf", "e2e-ceiling")} == {False}
+    assert {reads_wordings(n) for n in ("cascade-flow-nfs", "e2e-parametric", "e2e-descriptive")} == {True}
+
+
+def test_every_event_is_made_as_the_learned_models_learned_it():
+    for held in held_out_scenes(30):
+        assert all(e.generation.backend == "procedural" and GAIN_RANGE[0] <= e.gain_db <= GAIN_RANGE[1] for e in held.scene.events)
+        assert set(held.classes) <= set(TRAINING_CLASSES)

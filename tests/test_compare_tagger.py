@@ -83,3 +83,19 @@ def test_frechet_distance_of_gaussians():
     # |mu_a - mu_b|² + tr(I + 4I - 2·2I) = 5 + 4 · 1
     assert frechet_distance(a, b) == pytest.approx(9.0, rel=0.05)
     assert frechet_distance(a, a) == pytest.approx(0.0, abs=1e-6)
+
+
+def test_no_learned_model_trained_on_a_tagger_clip(monkeypatch):
+    """The learned models' clips come from seeds below 2^31 (cascade.end_to_end.data), the tagger's from 63-bit draws
+    that all lie above it: the two sets cannot share a clip."""
+    from cascade.end_to_end.data import SyntheticSpec, synthetic_examples
+    from cascade.generators.procedural import ProceduralGenerator
+
+    seen: list[int] = []
+    synthesise = ProceduralGenerator.synthesise
+    monkeypatch.setattr(ProceduralGenerator, "synthesise", lambda self, model, seconds, seed: seen.append(seed) or synthesise(self, model, 0.1, seed))
+    list(synthetic_examples(6, 0, SyntheticSpec(room_share=0.0, moving_share=0.0)))
+    assert len(seen) >= 6 and max(seen) < 2**31
+    for purpose in ("train", "held-out"):
+        _, seeds = clean_clips(["dog", "siren", "bell"] * 20, purpose)
+        assert min(seeds) >= 2**31
