@@ -20,7 +20,7 @@ MEMORY_VARIABLE = "CASCADE_MAX_MEMORY_GB"
 CHANNELS = 6  # binaural 2 + AmbiX 4
 BYTES = 4  # float32
 WORKING_COPIES = 3  # a stem's buffers while it is convolved and placed
-MIX_COPIES = 1.25  # the mix buffers, scaled in place, and what writing them in blocks and measuring loudness add
+MIX_COPIES = 1.0  # the mix buffers, scaled in place and written to disk a block at a time (no whole-file copies)
 SECONDS_PER_AUDIO_SECOND = {"generate": 0.01, "static": 0.004, "moving": 0.03, "room": 0.02, "mix": 0.02}  # CPU s per s of audio
 
 

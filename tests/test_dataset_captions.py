@@ -60,8 +60,9 @@ def test_one_event_in_the_three_forms():
 
 @pytest.mark.slow
 def test_the_rule_planner_reads_every_caption_back_to_its_labels():
-    # every default class but 'car', whose own caption ("a car drives past") is a pass-by to the planner
-    config = parse_config({"sounds": {"classes": [c for c in parse_config({}).sounds.classes if c != "car"]}})
+    # every default class but 'car' and 'train', whose own captions ("a car drives past", "a train passes") are pass-bys to
+    # the planner
+    config = parse_config({"sounds": {"classes": [c for c in parse_config({}).sounds.classes if c not in ("car", "train")]}})
     read = 0
     for index in range(80):
         draw = sample_scene(config, index)
@@ -83,7 +84,9 @@ def test_the_rule_planner_reads_every_caption_back_to_its_labels():
                         assert got.elevation == pytest.approx(math.floor(truth.elevation + 0.5), abs=0.51)
                     else:
                         assert elevation_words(got.elevation) == elevation_words(truth.elevation)
-                assert distance_words(got.distance) == distance_words(truth.distance)
+                # a moving source is planned as a straight line whose closest approach is at the caption's distance
+                nearest = min(p.distance for p in planned.events[0].path()[1]) if event.moves else got.distance
+                assert distance_words(nearest) == distance_words(truth.distance)
                 assert (planned.room is None) == (scene.room is None)
                 read += 1
     assert read > 400
