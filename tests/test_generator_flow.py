@@ -48,3 +48,18 @@ def test_a_spatial_checkpoint_in_the_mono_slot_is_refused(tiny, tmp_path):
     (tmp_path / "dit_mono.pt").write_bytes((tiny / "dit_parametric.pt").read_bytes())
     with pytest.raises(GeneratorError, match="needs the mono one"):
         FlowGenerator(tmp_path)
+
+
+def test_the_dataset_builder_makes_items_with_it(tiny, tmp_path):
+    import json
+
+    from dataset_fixtures import SMALL
+
+    from cascade.dataset import build
+    from cascade.dataset.config import parse_config
+
+    config = parse_config({**SMALL, "sounds": {"classes": ["dog", "bird"], "generator": "flow",
+                                               "generator_options": {"flow": {"checkpoint_dir": str(tiny), "steps": 2}}}})
+    build(tmp_path / "data", 2, config)
+    scenes = [json.loads(p.read_text()) for p in sorted((tmp_path / "data" / "scenes").glob("*.json"))]
+    assert len(scenes) == 2 and all(e["generation"]["backend"] == "flow" for s in scenes for e in s["events"])
