@@ -14,7 +14,7 @@ Figures per set, input against round trip:
     level         |level(round trip) - level(input)| in dB, RMS of W over the event's span
     direction     great-circle angle between the intensity-vector directions of input and round trip (degrees)
     log-mel       mean |log10 mel power| difference to the input (the codec's own bands) of the round trip, of the
-                  all-zero latent's decoding and of the decoding of the training set's mean latent; the round trip's
+                  all-zero latent's decoding and of the decoding of the set's mean latent; the round trip's
                   distance as a share of the zero latent's
 """
 

@@ -1,7 +1,7 @@
 """The conditioned latent flow model: a conditioner and a DiT, with the latent statistics it was trained on.
 
     model = SpatialDiffusion(DitConfig(), "parametric", mean, std)
-    latent = model.generate(conditions, frames=125, steps=16, guidance=3.0, seed=0)   # (b, latent, frames)
+    latent = model.generate(conditions, frames=125, steps=16, guidance=2.0, seeds=[0])   # (b, latent, frames)
 """
 
 from __future__ import annotations
@@ -17,7 +17,7 @@ from cascade.end_to_end.dit import Dit, DitConfig
 from cascade.end_to_end.sampler import guided, sample
 
 DEFAULT_STEPS = 16
-DEFAULT_GUIDANCE = 3.0
+DEFAULT_GUIDANCE = 2.0  # chosen on the training probe: 3 made generations 7 dB louder than asked
 
 
 @dataclass
