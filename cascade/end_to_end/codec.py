@@ -66,6 +66,11 @@ def _hz_to_mel(hz: float) -> float:
     return 2595.0 * math.log10(1.0 + hz / 700.0)
 
 
+def band_power(latent: torch.Tensor, mels: int) -> torch.Tensor:
+    """(batch, mels, frames) mel power of latents (batch, channels, frames): the inverse of the log10 the codec takes."""
+    return (10.0 ** latent[:, :mels].float() - FLOOR).clamp_min(0.0)
+
+
 @lru_cache(maxsize=8)
 def mel_filters(sample_rate: int, n_fft: int, mels: int, fmin: float) -> torch.Tensor:
     """(mels, n_fft // 2 + 1) triangular filters on the HTK mel scale from `fmin` to Nyquist, peak 1."""
@@ -153,7 +158,7 @@ class SpectralCodec(nn.Module):
         """(batch, latent_channels, frames) -> (batch, channels, frames * hop); `seed` fixes the random phases."""
         c = self.config
         generator = torch.Generator().manual_seed(seed)
-        power = (10.0 ** latent[:, : c.mels].float() - FLOOR).clamp_min(0.0).repeat_interleave(self.ratio, dim=-1)
+        power = band_power(latent, c.mels).repeat_interleave(self.ratio, dim=-1)
         samples = latent.shape[-1] * c.hop
         w = self._griffin_lim(torch.einsum("fm,bmt->bft", self.spread, power).sqrt(), samples, generator)
         w = self._match_energy(w, power)

@@ -20,7 +20,7 @@ import numpy as np
 import torch
 from torch import nn
 
-from cascade.end_to_end.codec import FLOOR, SpectralCodec
+from cascade.end_to_end.codec import SpectralCodec, band_power
 from cascade.end_to_end.conditioning import NUMBERS, SPATIAL_MODES, pad_tokens
 from cascade.end_to_end.dit import DitConfig
 from cascade.end_to_end.latents import LatentSet
@@ -42,8 +42,7 @@ def conditions_for(data: LatentSet, index: list[int], mode: str) -> Conditions:
 
 def frame_energy_db(latents: torch.Tensor, mels: int) -> torch.Tensor:
     """(b, frames) total mel power per frame in dB from codec latents (b, channels, frames)."""
-    power = (10.0 ** latents[:, :mels].float() - FLOOR).clamp_min(0.0).sum(dim=1)
-    return 10.0 * torch.log10(power + 1e-12)
+    return 10.0 * torch.log10(band_power(latents, mels).sum(dim=1) + 1e-12)
 
 
 def spectra(latents: torch.Tensor, mels: int) -> torch.Tensor:
