@@ -37,10 +37,15 @@ from renderers.foa import decode_binaural
 from renderers.hrir import load_hrirs
 
 
+def conditioned_gain(gain_db: float) -> float:
+    """The gain (dB) a model is conditioned on: `gain_db` brought into the range it was trained on."""
+    return float(np.clip(gain_db, *GAIN_RANGE))
+
+
 def trained_gain(numbers: tuple[float, ...]) -> tuple[float, ...]:
     """A condition row (NUMBERS order) with its gain brought into the range the models were trained on."""
     gain = NUMBERS.index("gain")
-    return tuple(float(np.clip(v, *GAIN_RANGE)) if k == gain else v for k, v in enumerate(numbers))
+    return tuple(conditioned_gain(v) if k == gain else v for k, v in enumerate(numbers))
 
 
 class EndToEnd:
@@ -141,5 +146,5 @@ class EndToEnd:
             buffer = overlap_add([audio for _, audio in mine], [offset for offset, _ in mine], window, rate, model_length)
             ambix = fit_length(resample(buffer, rate, scene.sample_rate), length)
             binaural = fit_length(decode_binaural(ambix, scene.sample_rate, hrirs), length)
-            stems.append(Stem(event.id, 0.0, binaural, ambix, event.gain_db - float(np.clip(event.gain_db, *GAIN_RANGE))))
+            stems.append(Stem(event.id, 0.0, binaural, ambix, event.gain_db - conditioned_gain(event.gain_db)))
         return stems
